@@ -1,0 +1,115 @@
+"""The two national templates as data: keys.tsv (the spec's key list) plus layout.toml.
+
+Everything template-specific that the parser and the checker need is read from these two files;
+code elsewhere never spells a label or a key list out.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = ("2019", "2021")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    key: str
+    template: str          # "2019" | "2021"
+    section: str           # 二 | 三 | 四
+    table: str
+    row_label: str
+    col_label: str
+    unit: str
+    kind: str              # count | signed_count | money
+
+
+@cache
+def key_infos() -> dict[str, dict[str, KeyInfo]]:
+    """template -> key -> KeyInfo, in keys.tsv order."""
+    out: dict[str, dict[str, KeyInfo]] = {t: {} for t in TEMPLATES}
+    with open(HERE / "keys.tsv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            temps = TEMPLATES if row["template"] == "both" else (row["template"],)
+            for t in temps:
+                out[t][row["key"]] = KeyInfo(
+                    key=row["key"], template=t, section=row["section"], table=row["table"],
+                    row_label=row["row_label"], col_label=row["col_label"], unit=row["unit"],
+                    kind=row["kind"],
+                )
+    return out
+
+
+def keys_for(template: str) -> list[str]:
+    return list(key_infos().get(template, {}))
+
+
+@cache
+def layout() -> dict:
+    with open(HERE / "layout.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+def s3_rows_for(template: str) -> list[dict]:
+    return [r for r in layout()["s3"]["rows"] if template in r.get("templates", TEMPLATES)]
+
+
+def s3_groups_for(template: str) -> list[dict]:
+    return [g for g in layout()["s3"]["groups"] if template in g.get("templates", TEMPLATES)]
+
+
+def s3_leaf_rows(template: str) -> list[str]:
+    """Outcome leaf rows summed by S3-2 (19 in F2019, 21 in F2021), in template order."""
+    skip = {"new_received", "carried_over", "result_total", "carry_forward"}
+    order = [k.split(".")[1] for k in keys_for(template) if k.startswith("s3.") and k.endswith(".natural")]
+    return [r for r in order if r not in skip]
+
+
+def s3_row_order(template: str) -> list[str]:
+    return [k.split(".")[1] for k in keys_for(template) if k.startswith("s3.") and k.endswith(".natural")]
+
+
+def s3_row_display(template: str, row: str) -> str:
+    """The row's name in messages, e.g. ``第（三）项不予公开 1.属于国家秘密`` (spec §9.3)."""
+    for r in layout()["s3"]["rows"]:
+        if r["key"] == row and "display" in r:
+            return r["display"]
+    info = key_infos()[template].get(f"s3.{row}.natural")
+    if info is None:
+        return row
+    label = info.row_label
+    group, _, item = label.partition(" ")
+    if item:
+        g = group.replace("（", "第（", 1).replace("）", "）项", 1)
+        return f"{g} {item}"
+    return label
+
+
+def s3_col_display(col: str) -> str:
+    return layout()["s3"]["column_display"][col]
+
+
+def s2_display(template: str, key: str) -> str:
+    """``表二 第二十条第（一）项 规章 本年新制作数量`` for a section-二 key."""
+    info = key_infos()[template][key]
+    return f"表二 {info.table} {info.row_label} {info.col_label}"
+
+
+def s4_display(key: str) -> str:
+    _, group, col = key.split(".")
+    lay = layout()["s4"]
+    return f"表四 {lay['group_display'][group]} {lay['column_display'][col]}"
+
+
+def key_display(template: str, key: str) -> str:
+    """Human name of any cell key, for messages and the report view."""
+    if key.startswith("s2."):
+        return s2_display(template, key)
+    if key.startswith("s4."):
+        return s4_display(key)
+    _, row, col = key.split(".")
+    return f"表三 {s3_row_display(template, row)} {s3_col_display(col)}"

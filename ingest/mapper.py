@@ -1,0 +1,307 @@
+"""Table cells → canonical keys (spec §2, §4, §5, §12).
+
+The mapper walks the token stream of each table region.  A text token that matches a row label
+(by keywords from ``templates/layout.toml``) opens a row; the value tokens that follow are that
+row's cells, in order — never by grid index, never by the flattened header's order (spec §12.5).
+Surplus empty cells left by merged or spanned cells are dropped from the ends of a row.
+
+The mapper records what it saw but does not judge the numbers: label variants (D09/D10),
+non-template rows (D13), a filled 4th column (S2A-5), subtotals (S3-5) and missing tables (D03)
+come out as *observations* that ``rules/structure.py`` turns into findings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.templates import key_infos, layout, s3_groups_for, s3_rows_for
+from ingest.textnorm import squash, strip_enum
+from ingest.tokens import Token
+from ingest.values import CellValue, classify
+
+
+@dataclass(slots=True)
+class MappedCell:
+    key: str
+    cell: CellValue
+    where: str
+
+
+@dataclass(slots=True)
+class LabelSeen:
+    table: str            # display name of the table, e.g. 表三
+    raw: str              # label as printed
+    canonical: str        # template label
+    key_prefix: str       # s3.noproc_petition / s2.procurement / caption
+
+
+@dataclass(slots=True)
+class Extra:
+    table: str
+    label: str
+    values: list[str]
+    where: str
+    kind: str = "row"               # row | subtotal | fourth_column | surplus
+    children: list[str] = field(default_factory=list)   # keys a subtotal should equal the sum of
+
+
+@dataclass(slots=True)
+class Mapping:
+    cells: dict[str, MappedCell] = field(default_factory=dict)
+    labels: list[LabelSeen] = field(default_factory=list)
+    extras: list[Extra] = field(default_factory=list)
+    tables_found: set[str] = field(default_factory=set)   # "二", "三", "四"
+
+
+@dataclass(slots=True)
+class _Row:
+    kind: str                      # leaf | group | extra
+    ident: str                     # row key / group id / raw label
+    label: str
+    where: str
+    values: list[tuple[CellValue, Token]] = field(default_factory=list)
+    table: str = ""                # section-二 sub-table number
+
+
+def fit_values(values: list[tuple[CellValue, Token]], n: int) -> tuple[list, list]:
+    """Choose the row's ``n`` cells from what followed its label; return (cells, surplus)."""
+    vals = list(values)
+    while len(vals) > n and vals[-1][0].kind == "blank":
+        vals.pop()
+    while len(vals) > n and vals[0][0].kind == "blank":
+        vals.pop(0)
+    if len(vals) > n:
+        nonblank = [v for v in vals if v[0].kind != "blank"]
+        if len(nonblank) == n:
+            return nonblank, []
+        return vals[:n], vals[n:]
+    return vals, []
+
+
+# ------------------------------------------------------------------ section 二
+
+_CAPTION = re.compile(layout()["s2"]["caption_regex"])
+
+
+def _match_s2_row(key: str) -> dict | None:
+    body = strip_enum(key)
+    for r in layout()["s2"]["rows"]:
+        if any(k in body for k in r["keywords"]) and len(body) <= 40:
+            return r
+    return None
+
+
+def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
+    lay = layout()["s2"]
+    columns = lay["columns"][template]
+    blank_fourth = lay.get("blank_fourth_column", {}).get(template, {})
+    infos = key_infos()[template]
+    header_labels = {squash(v) for v in lay["header_labels"].values()}
+    rows: list[_Row] = []
+    current: _Row | None = None
+    table: str | None = None
+    for tok in tokens:
+        m = _CAPTION.search(tok.key)
+        if m and len(tok.key) <= 30:
+            current = None
+            table = m.group(1)
+            canonical = lay["canonical_caption"].format(n=table)
+            out.labels.append(LabelSeen("表二", tok.raw, canonical, f"s2.{table}"))
+            out.tables_found.add("二")
+            continue
+        if table is None:
+            continue
+        cv = classify(tok.raw)
+        if cv.is_value:
+            if current is not None:
+                current.values.append((cv, tok))
+            continue
+        row = _match_s2_row(tok.key)
+        if row is not None:
+            current = _Row("leaf", row["key"], tok.raw, tok.where, table=table)
+            rows.append(current)
+            continue
+        if tok.key in header_labels or tok.key.startswith("信息内容") or len(tok.key) <= 2:
+            current = None
+            continue
+        if current is not None and not current.values:
+            continue          # wrapped or annotated label: keep the row open
+        if re.search(r"\d", tok.key) and current is not None and len(tok.key) <= 12:
+            current.values.append((CellValue(tok.raw, "text", None), tok))
+            continue
+        current = _Row("extra", tok.raw, tok.raw, tok.where, table=table)
+        rows.append(current)
+
+    for r in rows:
+        if r.kind == "extra":
+            if any(v.kind != "blank" for v, _ in r.values):
+                out.extras.append(Extra(f"表二 第二十条第（{r.table}）项", r.label,
+                                        [v.raw for v, _ in r.values], r.where))
+            continue
+        row_def = next(d for d in lay["rows"] if d["key"] == r.ident)
+        sub = row_def["table"]
+        cols = columns.get(sub)
+        if cols is None:
+            continue                   # a row of the other template (e.g. 政府集中采购 in F2021)
+        n = len(cols)
+        if blank_fourth.get(sub):
+            cells, surplus = fit_values(r.values, n + 1)
+            if len(cells) == n + 1:
+                fourth = cells.pop()
+                if fourth[0].kind != "blank":
+                    out.extras.append(Extra(f"表二 第二十条第（{sub}）项", r.label, [fourth[0].raw],
+                                            fourth[1].where, kind="fourth_column"))
+        else:
+            cells, surplus = fit_values(r.values, n)
+        canonical_row = infos[f"s2.{r.ident}.{cols[0]}"].row_label
+        out.labels.append(LabelSeen(f"表二 第二十条第（{sub}）项", r.label, canonical_row, f"s2.{r.ident}"))
+        for col, (cv, tok) in zip(cols, cells, strict=False):
+            key = f"s2.{r.ident}.{col}"
+            if key in infos and key not in out.cells:
+                out.cells[key] = MappedCell(key, cv, tok.where)
+        if any(v.kind != "blank" for v, _ in surplus):
+            out.extras.append(Extra(f"表二 第二十条第（{sub}）项", r.label, [v.raw for v, _ in surplus],
+                                    surplus[0][1].where, kind="surplus"))
+
+
+# ------------------------------------------------------------------ section 三
+
+def _match_s3(key: str, template: str, group: str | None) -> tuple[str, dict] | None:
+    body = strip_enum(key)
+    for r in s3_rows_for(template):
+        if any(k in key for k in r.get("exclude", [])):
+            continue
+        if "exact" in r:
+            if body in r["exact"] or key in r["exact"]:
+                if r.get("group") and r["group"] != group:
+                    continue
+                return "leaf", r
+            continue
+        if any(k in key for k in r["keywords"]):
+            return "leaf", r
+    for g in s3_groups_for(template):
+        if any(k in key for k in g["keywords"]):
+            return "group", g
+    return None
+
+
+def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
+    lay = layout()["s3"]
+    cols = lay["columns"]
+    infos = key_infos()[template]
+    started = False
+    group: str | None = None
+    rows: list[_Row] = []
+    current: _Row | None = None
+    for tok in tokens:
+        if not started:
+            if any(k in tok.key for k in lay["start_keywords"]):
+                started = True
+                out.tables_found.add("三")
+            else:
+                continue
+        cv = classify(tok.raw)
+        if cv.is_value:
+            if current is not None:
+                current.values.append((cv, tok))
+            continue
+        hit = _match_s3(tok.key, template, group)
+        if hit is not None:
+            kind, d = hit
+            if kind == "group":
+                group = d["id"]
+                current = _Row("group", d["id"], tok.raw, tok.where)
+            else:
+                # a cell holding group + item (e.g. "（三）不予公开1.属于国家秘密") also sets the group
+                for g in s3_groups_for(template):
+                    if any(k in tok.key for k in g["keywords"]) and d.get("group") == g["id"]:
+                        group = g["id"]
+                if d.get("group") is None:
+                    group = None
+                current = _Row("leaf", d["key"], tok.raw, tok.where)
+            rows.append(current)
+            continue
+        if "小计" in tok.key:
+            current = _Row("extra", tok.raw, tok.raw, tok.where)
+            rows.append(current)
+            continue
+        if current is not None and current.kind == "leaf" and len(current.values) < len(cols) \
+                and re.search(r"\d", tok.key) and len(tok.key) <= 12:
+            current.values.append((CellValue(tok.raw, "text", None), tok))
+            continue
+        # anything else is a wrapped label fragment or stray text: ignore it
+    _emit_s3(rows, template, cols, infos, out)
+
+
+def _emit_s3(rows: list[_Row], template: str, cols: list[str], infos: dict, out: Mapping) -> None:
+    group_children: dict[str, list[str]] = {}
+    for d in s3_rows_for(template):
+        if d.get("group"):
+            group_children.setdefault(d["group"], []).append(d["key"])
+    group_labels = {g["id"]: g["label"] for g in s3_groups_for(template)}
+    for r in rows:
+        cells, surplus = fit_values(r.values, len(cols))
+        if r.kind == "group":
+            if r.ident in group_labels:
+                out.labels.append(LabelSeen("表三", r.label,
+                                            group_labels[r.ident], f"s3.group.{r.ident}"))
+            if any(v.kind != "blank" for v, _ in cells) and r.ident in group_children:
+                out.extras.append(Extra("表三", r.label, [v.raw for v, _ in cells], r.where,
+                                        kind="subtotal", children=group_children[r.ident]))
+            continue
+        if r.kind == "extra":
+            if any(v.kind != "blank" for v, _ in cells):
+                out.extras.append(Extra("表三", r.label, [v.raw for v, _ in cells], r.where, kind="subtotal"))
+            continue
+        info = infos.get(f"s3.{r.ident}.natural")
+        if info is not None:
+            item = info.row_label.split(" ", 1)[-1]
+            out.labels.append(LabelSeen("表三", r.label, item, f"s3.{r.ident}"))
+        for col, (cv, tok) in zip(cols, cells, strict=False):
+            key = f"s3.{r.ident}.{col}"
+            if key in infos and key not in out.cells:
+                out.cells[key] = MappedCell(key, cv, tok.where)
+        if any(v.kind != "blank" for v, _ in surplus):
+            out.extras.append(Extra("表三", r.label, [v.raw for v, _ in surplus], surplus[0][1].where,
+                                    kind="surplus"))
+
+
+# ------------------------------------------------------------------ section 四
+
+def map_s4(tokens: list[Token], template: str, out: Mapping) -> None:
+    lay = layout()["s4"]
+    infos = key_infos()[template]
+    start = next((i for i, t in enumerate(tokens) if any(k in t.key for k in lay["anchor_keywords"])), None)
+    if start is None:
+        return
+    out.tables_found.add("四")
+    # the data row follows the last header (text) token before the first number
+    last_text = start
+    first_number = None
+    for i in range(start, len(tokens)):
+        cv = classify(tokens[i].text)
+        if cv.kind == "number" or cv.kind in ("zero_marker", "na_marker"):
+            first_number = i
+            break
+        if cv.kind == "text":
+            last_text = i
+    if first_number is None:
+        return
+    values: list[tuple[CellValue, Token]] = []
+    for tok in tokens[last_text + 1:]:
+        cv = classify(tok.raw)
+        if not cv.is_value:
+            if re.search(r"\d", tok.key) and len(tok.key) <= 12 and len(values) < 15:
+                values.append((CellValue(tok.raw, "text", None), tok))
+                continue
+            break
+        values.append((cv, tok))
+    cells, surplus = fit_values(values, 15)
+    keys = [f"s4.{g}.{c}" for g in lay["groups"] for c in lay["columns"]]
+    for key, (cv, tok) in zip(keys, cells, strict=False):
+        if key in infos:
+            out.cells[key] = MappedCell(key, cv, tok.where)
+    if any(v.kind != "blank" for v, _ in surplus):
+        out.extras.append(Extra("表四", "（数据行之后）", [v.raw for v, _ in surplus], surplus[0][1].where,
+                                kind="surplus"))

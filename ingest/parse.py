@@ -1,0 +1,128 @@
+"""One file → one canonical report (the object ``python -m ingest parse`` prints, spec/cli.md).
+
+    file bytes → sniff/reader → Document → tokens → sections, template, metadata
+               → mapper (cells) → within-report checks → dict
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ingest import PARSER_VERSION
+from ingest.document import Document
+from ingest.errors import RejectedFile
+from ingest.limits import MAX_FILE_BYTES
+from ingest.mapper import Mapping, map_s2, map_s3, map_s4
+from ingest.recognise import recognise
+from ingest.rules.cellview import CellView
+from ingest.rules.narrative import check_meta, check_narrative
+from ingest.rules.structure import (
+    all_slash_findings,
+    extra_findings,
+    label_findings,
+    section_findings,
+    template_year_finding,
+)
+from ingest.rules.within import check_all
+from ingest.templates import key_infos
+from ingest.textnorm import looks_traditional, to_simplified
+from ingest.tokens import Token, find_headings, table_regions, tokenize
+
+MONEY_KEYS = ("s2.procurement.amount", "s2.fee.amount")
+
+
+def parse_file(path: str | Path, *, data: bytes | None = None, source: str | None = None) -> dict:
+    """Parse one report file.  Raises :class:`RejectedFile` with a plain Chinese reason."""
+    path = Path(path)
+    if data is None:
+        try:
+            size = path.stat().st_size
+        except OSError as e:
+            raise RejectedFile(f"无法打开文件（{e.strerror or e}）", "io") from None
+        if size > MAX_FILE_BYTES:
+            raise RejectedFile(f"文件过大（{size / 1048576:.1f} MB，上限 {MAX_FILE_BYTES // 1048576} MB），不像是一份年度报告",
+                               "too_large")
+        data = path.read_bytes()
+    from ingest.sniff import read_document
+
+    doc = read_document(data, str(path))
+    return parse_document(doc, sha256=hashlib.sha256(data).hexdigest(), source=source or str(path))
+
+
+def _sections(tokens: list[Token], headings: dict[str, int]) -> dict[str, str]:
+    order = sorted(headings.items(), key=lambda kv: kv[1])
+    out: dict[str, str] = {}
+    for i, (sid, start) in enumerate(order):
+        stop = order[i + 1][1] if i + 1 < len(order) else len(tokens)
+        out[sid] = "\n".join(t.text for t in tokens[start + 1:stop] if not t.in_table)
+    return out
+
+
+def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
+    simplify = None
+    if looks_traditional(doc.plain_text()):
+        simplify = to_simplified
+    tokens = tokenize(doc, simplify)
+    if not any(t.key for t in tokens):
+        raise RejectedFile("文件中没有可读取的文字", "empty")
+    headings = find_headings(tokens)
+    sections = _sections(tokens, headings)
+    meta = recognise(tokens, sections)
+    if meta.year is None and meta.template == "unknown" and len(headings) < 2:
+        raise RejectedFile("不像是政府信息公开工作年度报告（未找到报告标题、年度或报告的章节与统计表）", "not_a_report")
+
+    mapping = Mapping()
+    if meta.template in ("2019", "2021"):
+        regions = table_regions(tokens, headings)
+        for sid, fn in (("二", map_s2), ("三", map_s3), ("四", map_s4)):
+            if sid in regions:
+                a, b = regions[sid]
+                fn(tokens[a:b], meta.template, mapping)
+    infos = key_infos().get(meta.template, {})
+    ordered = [k for k in infos if k in mapping.cells]
+    cells = {k: mapping.cells[k].cell for k in ordered}
+
+    cv = CellView(cells, meta.template, meta.unit_level)
+    units = {k: cells[k].unit for k in MONEY_KEYS if k in cells}
+    narrative_text = "\n".join(sections.get(s, "") for s in ("一", "二", "三", "四", "五", "六")) or \
+        "\n".join(t.text for t in tokens if not t.in_table)
+    findings = []
+    findings += template_year_finding(meta.template, meta.year, meta.format_markers, meta.mixed)
+    findings += section_findings(headings, mapping, meta.template, has_text=True)
+    findings += label_findings(mapping, meta.template)
+    findings += extra_findings(mapping, cv)
+    findings += all_slash_findings(cv)
+    findings += check_all(cv, units)
+    n_findings, figures = check_narrative(cv, narrative_text) if cells else ([], {})
+    findings += n_findings
+    findings += check_meta(meta, sections)
+
+    return {
+        "source": source,
+        "sha256": sha256,
+        "format": doc.format,
+        "unit": meta.unit,
+        "unit_level": meta.unit_level,
+        "region": meta.region,
+        "year": meta.year,
+        "template": meta.template,
+        "published": meta.published,
+        "cells": {k: c.value for k, c in cells.items()},
+        "units": units,
+        "narrative": figures,
+        "findings": [f.to_dict() for f in findings],
+        # extensions (docs/parse-output.md)
+        "raw": {k: c.raw for k, c in cells.items()},
+        "kinds": {k: c.kind for k, c in cells.items()},
+        "where": {k: mapping.cells[k].where for k in ordered},
+        "sections": sections,
+        "extra": [{"table": e.table, "label": e.label, "values": e.values, "where": e.where, "kind": e.kind}
+                  for e in mapping.extras],
+        "title_year": meta.title_year,
+        "period_year": meta.period_year,
+        "cited_format_doc": meta.cited_format_doc,
+        "template_markers": meta.format_markers,
+        "encoding": doc.encoding,
+        "parser_version": PARSER_VERSION,
+    }

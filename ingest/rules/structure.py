@@ -1,0 +1,129 @@
+"""Structural findings: template vs year, missing sections/tables, label variants, extra rows."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.mapper import Mapping
+from ingest.rules.cellview import CellView
+from ingest.rules.findings import Finding, make
+from ingest.templates import key_infos, layout
+from ingest.textnorm import squash, strip_enum
+
+_ANNOTATION = re.compile(r"\([^()]*\)$")
+_TEMPLATE_NAMES = {"2019": "2019年格式", "2021": "2021年格式", "legacy": "旧格式", "mixed": "混合格式",
+                   "unknown": "无法识别的格式"}
+
+
+def _norm_label(s: str) -> str:
+    s = squash(s)
+    # enumerators: 1、 / 1. / 1． are normalisation, not variants (spec §12.2)
+    s = re.sub(r"^(\d{1,2})[、.．,，]", r"\1.", s)
+    return s
+
+
+def _body(s: str) -> str:
+    return strip_enum(_norm_label(s))
+
+
+def label_findings(mapping: Mapping, template: str) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for lab in mapping.labels:
+        raw_n, can_n = _norm_label(lab.raw), _norm_label(lab.canonical)
+        if raw_n == can_n or _body(lab.raw) == _body(lab.canonical):
+            continue
+        if can_n.startswith(raw_n) or _body(lab.canonical).startswith(_body(lab.raw)):
+            continue                      # cut short by extraction (本年新, 本年增/): not recorded
+        if (lab.raw, lab.canonical) in seen:
+            continue
+        seen.add((lab.raw, lab.canonical))
+        keys = _label_keys(lab.key_prefix, template)
+        raw_print = lab.raw.replace("\n", "")
+        if _body(_ANNOTATION.sub("", _norm_label(lab.raw))) == _body(lab.canonical) \
+                or _body(lab.raw).startswith(_body(lab.canonical) + "("):
+            out.append(make("D13", keys, table=lab.table, raw=raw_print))
+            continue
+        rule = "D10" if template == "2021" and lab.key_prefix == "s2.normative" \
+            and _body(lab.raw) == "规范性文件" else "D09"
+        out.append(make(rule, keys, table=lab.table, raw=raw_print, canonical=lab.canonical))
+    return out
+
+
+def _label_keys(prefix: str, template: str) -> list[str]:
+    if prefix.startswith("s3.group."):
+        group = prefix.rsplit(".", 1)[1]
+        rows = [r["key"] for r in layout()["s3"]["rows"] if r.get("group") == group]
+        return [k for k in key_infos()[template] if k.split(".")[1] in rows]
+    if prefix.startswith("s2.") and prefix.count(".") == 1 and len(prefix) <= 4:
+        table = f"第二十条第（{prefix[3:]}）项"
+        return [k for k, i in key_infos()[template].items() if i.table == table]
+    return [k for k in key_infos()[template] if k.startswith(prefix + ".")]
+
+
+def extra_findings(mapping: Mapping, cv: CellView) -> list[Finding]:
+    out: list[Finding] = []
+    for ex in mapping.extras:
+        if ex.kind == "fourth_column":
+            n = re.search(r"（(.)）", ex.table).group(1)
+            row = strip_enum(squash(ex.label))
+            keys = [k for k, i in key_infos()[cv.template].items() if i.table == f"第二十条第（{n}）项"]
+            out.append(make("S2A-5", keys, n=n, row=row, raw=ex.values[0]))
+        elif ex.kind == "subtotal" and ex.children:
+            cols = layout()["s3"]["columns"]
+            for col, raw in zip(cols, ex.values, strict=False):
+                from ingest.values import classify
+
+                v = classify(raw)
+                if v.kind != "number":
+                    continue
+                keys = [f"s3.{r}.{col}" for r in ex.children]
+                s, az = cv.sum(keys)
+                if s is not None and s != v.value:
+                    out.append(make("S3-5", keys, expected=s, actual=v.value, assumed_zero=az,
+                                    row=f"{squash(ex.label)} {layout()['s3']['column_display'][col]}"))
+        elif ex.kind in ("row", "subtotal"):
+            out.append(make("D13", [], table=ex.table, raw=squash(ex.label)))
+    return out
+
+
+def section_findings(headings: dict[str, int], mapping: Mapping, template: str, has_text: bool) -> list[Finding]:
+    out: list[Finding] = []
+    titles = {s["id"]: s["title"] for s in layout()["sections"]}
+    for sid, title in titles.items():
+        if sid not in headings:
+            out.append(make("D16", [], title=title))
+    order = [headings[s] for s in titles if s in headings]
+    if order != sorted(order):
+        out.append(make("D16-order", [], title="、".join(s for s in titles if s in headings)))
+    if has_text and template in ("2019", "2021"):
+        for sid in ("二", "三", "四"):
+            if sid in headings and sid not in mapping.tables_found:
+                keys = [k for k, i in key_infos()[template].items() if i.section == sid]
+                out.append(make("D03", keys, section=titles[sid]))
+    return out
+
+
+def all_slash_findings(cv: CellView) -> list[Finding]:
+    out = []
+    for prefix, name in (("s2.", "表二"), ("s3.", "表三"), ("s4.", "表四")):
+        cells = [c for k, c in cv.cells.items() if k.startswith(prefix)]
+        if len(cells) >= 5 and all(c.kind == "na_marker" for c in cells):
+            out.append(make("D12", [k for k in cv.cells if k.startswith(prefix)], table=name))
+    return out
+
+
+def template_year_finding(template: str, year: int | None, markers: dict[str, list[str]], mixed: bool) -> list[Finding]:
+    """X-5: the template must match the report year (2019 format for 2019–2020, 2021 format after)."""
+    if year is None or year < 2019 or template == "unknown":
+        return []
+    want = "2019" if year <= 2020 else "2021"
+    actual = "mixed" if mixed else template
+    if actual == want:
+        return []
+    marker_list = markers.get("mixed" if False else actual, []) or markers.get("2019", []) + markers.get("2021", [])
+    if mixed:
+        marker_list = markers.get("2019", [])[:1] + markers.get("2021", [])[:1]
+    marker = "、".join(marker_list[:2]) or "—"
+    doc = layout()["format_docs"][want]
+    return [make("X-5", ["meta.template"], year=year, doc=doc, actual=_TEMPLATE_NAMES[actual], marker=marker)]

@@ -1,0 +1,66 @@
+"""Text normalisation used before any label or pattern matching (spec §12.1, §12.7)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u00ad]")
+_ARTIFACTS = re.compile(r"\[bookmark:[^\]]*\]|\[image:[^\]]*\]")
+_WS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": '"', "’": '"', "'": '"', "「": '"', "」": '"',
+                         "『": '"', "』": '"', "【": "〔", "】": "〕", "[": "〔", "]": "〕"})
+_CJK = r"[\u3400-\u9fff]"
+_CJK_SPACE = re.compile(rf"(?<={_CJK})[ \t\u3000]+(?={_CJK})")
+_ENUM = re.compile(r"^(?:[(（]?[一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．,，]|"
+                   r"[(（]?\d{1,2}[)）]|\d{1,2}[、.．,，)）]?(?=\D))")
+
+# Characters that occur in Traditional but not in Simplified text of these reports.
+_TRADITIONAL_HINTS = set("報資訊開與於們說這為國無點發門條聯屬處規範檔機關據證實網際務統計項許")
+
+
+def clean(text: str) -> str:
+    """NFKC, invisible characters and conversion artifacts removed; line structure kept."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _ARTIFACTS.sub("", text)
+    return text.replace("\xa0", " ")
+
+
+def strip_artifacts(text: str) -> str:
+    """Invisible characters and conversion artifacts removed, nothing else changed."""
+    return _ARTIFACTS.sub("", _INVISIBLE.sub("", text)).replace("\xa0", " ")
+
+
+def squash(text: str) -> str:
+    """For label matching: clean, no whitespace at all, unified quotes and doc-number brackets."""
+    return _WS.sub("", clean(text)).translate(_QUOTES)
+
+
+def join_cjk(text: str) -> str:
+    """Remove spaces injected between CJK characters (``年 度`` → ``年度``), keep others."""
+    return _CJK_SPACE.sub("", text)
+
+
+def strip_enum(label: str) -> str:
+    """``1、重复申请`` / ``（三）不予公开`` / ``二、上年结转…`` → the label body."""
+    return _ENUM.sub("", label, count=1)
+
+
+def looks_traditional(text: str) -> bool:
+    sample = text[:5000]
+    hits = sum(1 for ch in sample if ch in _TRADITIONAL_HINTS)
+    return hits >= 8
+
+
+@cache
+def _t2s():
+    from opencc_purepy import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified (mirror sites serve 繁体, spec §12.1); only called when needed."""
+    return _t2s().convert(text)

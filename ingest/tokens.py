@@ -1,0 +1,120 @@
+"""Flatten a Document into one stream of tokens and find the report's sections in it.
+
+Whatever the format, a report's tables come out as cells in reading order; the mapper walks
+that stream.  Paragraphs become tokens too, because text renderings often put table cells on
+lines of their own (one cell per line).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.document import Document
+from ingest.templates import layout
+from ingest.textnorm import clean, join_cjk, squash, strip_artifacts
+
+MAX_HEADING_CHARS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    raw: str           # the text as printed (invisible characters and artifacts removed)
+    text: str          # NFKC-normalised, spaces between CJK characters removed
+    key: str           # squashed form for matching
+    where: str
+    in_table: bool
+    row_start: bool
+    index: int
+
+
+def tokenize(doc: Document, simplify=None) -> list[Token]:
+    out: list[Token] = []
+
+    def add(text: str, where: str, in_table: bool, row_start: bool) -> None:
+        raw = strip_artifacts(text).strip()
+        t = join_cjk(clean(text)).strip()
+        if simplify is not None:
+            t = simplify(t)
+            raw = simplify(raw)
+        out.append(Token(raw, t, squash(t), where, in_table, row_start, len(out)))
+
+    for b in doc.blocks:
+        if b.kind == "text":
+            add(b.text, b.where, False, True)
+        else:
+            for row in b.rows:
+                for j, c in enumerate(row):
+                    add(c.text, c.where, True, j == 0)
+    return out
+
+
+_SECTION_RES = None
+
+
+def _section_res() -> list[tuple[str, re.Pattern[str]]]:
+    global _SECTION_RES
+    if _SECTION_RES is None:
+        _SECTION_RES = [(s["id"], re.compile(s["regex"])) for s in layout()["sections"]]
+    return _SECTION_RES
+
+
+def find_headings(tokens: list[Token]) -> dict[str, int]:
+    """Section id (一…六) → index of its heading token, in document order.
+
+    A heading must be short (a table-三 row label like ``四、结转下年度继续办理`` never matches the
+    full heading text) and appear after the previous section's heading.
+    """
+    found: dict[str, int] = {}
+    order = [sid for sid, _ in _section_res()]
+    for tok in tokens:
+        if len(tok.key) > MAX_HEADING_CHARS:
+            continue
+        for sid, rx in _section_res():
+            if sid in found:
+                continue
+            if rx.search(tok.key):
+                later = [found[s] for s in order[order.index(sid) + 1:] if s in found]
+                if not later:
+                    found[sid] = tok.index
+                break
+    return found
+
+
+_S3_ANCHORS = ("本列数据的勾稽关系", "申请人情况", "本年新收")
+
+
+def table_regions(tokens: list[Token], headings: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Token ranges holding the tables of sections 二, 三 and 四.
+
+    Headings bound the regions when present; anchors inside the tables stand in for a missing
+    heading (pages often drop or misspell them).
+    """
+    n = len(tokens)
+    caption = re.compile(layout()["s2"]["caption_regex"])
+
+    def first(pred, start: int = 0) -> int | None:
+        return next((t.index for t in tokens[start:] if pred(t)), None)
+
+    s2 = headings.get("二")
+    if s2 is None:
+        s2 = first(lambda t: len(t.key) <= 30 and caption.search(t.key) is not None)
+    s3 = headings.get("三")
+    if s3 is None:
+        s3 = first(lambda t: any(a in t.key for a in _S3_ANCHORS) and len(t.key) <= 60, s2 or 0)
+    s4 = headings.get("四")
+    if s4 is None and s3 is not None:
+        carry = first(lambda t: "结转下年度" in t.key and len(t.key) <= 30, s3)
+        s4 = first(lambda t: t.key.startswith("行政复议") and len(t.key) <= 10, carry if carry is not None else s3)
+    end = min([headings[s] for s in ("五", "六") if s in headings] + [n])
+    regions: dict[str, tuple[int, int]] = {}
+    starts = [("二", s2), ("三", s3), ("四", s4)]
+    for i, (sid, start) in enumerate(starts):
+        if start is None:
+            continue
+        nexts = [s for _, s in starts[i + 1:] if s is not None and s > start]
+        stop = min(nexts) if nexts else n
+        if sid == "四" or start < end:
+            stop = min(stop, end) if end > start else stop
+        regions[sid] = (start, stop)
+    return regions

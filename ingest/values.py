@@ -1,0 +1,44 @@
+"""Interpret one printed cell: number, marker or text (spec §7, §12.3, §12.4)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.textnorm import clean
+
+_NUMBER = re.compile(r"^([+-]?\d[\d,，]*(?:\.\d+)?)(万元|元|件|项|个|条)?$")
+ZERO_MARKERS = {"-", "—", "——", "–", "－", "无", "〃"}
+NA_MARKERS = {"/", "／", "\\"}
+
+
+@dataclass(frozen=True, slots=True)
+class CellValue:
+    raw: str
+    kind: str                  # number | zero_marker | na_marker | blank | text
+    value: int | float | None
+    unit: str | None = None
+
+    @property
+    def is_value(self) -> bool:
+        """True for anything that can sit in a value cell (numbers, markers, blanks)."""
+        return self.kind != "text"
+
+
+def classify(raw: str) -> CellValue:
+    s = re.sub(r"\s+", "", clean(raw)).replace("−", "-")
+    if s == "":
+        return CellValue(raw, "blank", None)
+    if s in NA_MARKERS:
+        return CellValue(raw, "na_marker", None)
+    if s in ZERO_MARKERS:
+        return CellValue(raw, "zero_marker", None)
+    m = _NUMBER.match(s)
+    if m:
+        num = m.group(1).replace(",", "").replace("，", "")
+        unit = m.group(2)
+        if unit in ("件", "项", "个", "条"):
+            unit = None
+        value: int | float = float(num) if "." in num else int(num)
+        return CellValue(raw, "number", value, unit)
+    return CellValue(raw, "text", None)
