@@ -12,13 +12,18 @@ from ingest.textnorm import squash
 from ingest.tokens import Token
 
 _TITLE = re.compile(r"(?P<issuer>[\u4e00-\u9fff()]{0,40}?)(?P<year>(?:19|20)\d{2})年度?(?:的)?政府信息公开(?:工作)?年度?报告?")
-_ISSUER_SUFFIX = re.compile(r"(?:人民政府|街道办事处|办事处|政府|管委会|管理委员会)$")
+_ISSUER_SUFFIX = re.compile(r"(?:人民政府|办事处|政府|管委会|管理委员会)$")
+_LONG_TITLE = [
+    re.compile(r"(?:公布|公开|编制|发布|印发)(?P<issuer>[\u4e00-\u9fff]{2,30}?)(?P<year>20\d{2})年度?政府信息公开(?:工作)?年度报告"),
+    re.compile(r"(?P<year>20\d{2})年度?(?P<issuer>[\u4e00-\u9fff]{2,20}?)(?:人民政府|办事处)?(?:政府)?信息公开(?:工作)?年度报告"),
+]
+_TOWNSHIP_MENTION = re.compile(r"([^\W\d_镇乡我本的在由与和及过向对各全市县区府]{1,5}(?:镇|乡|街道))(?:人民政府|办事处|党委|政府|办公室|党政)")
 _UNIT = re.compile(r"^(?P<prefix>.*?)(?P<unit>[^省市县区旗盟州]{1,10}?(?:民族乡|镇|乡|街道|苏木))$")
 _SEGMENT = re.compile(r"[^省市县区旗盟州]+?[省市县区旗盟州]")
 _ISSUER_IN_TEXT = [
-    re.compile(r"本(?:年度)?报告由(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|街道办事处|办事处)"),
-    re.compile(r"(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|街道办事处|办事处)(?:根据|按照|依据|编制|在总结)"),
-    re.compile(r"请与(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|街道办事处|办事处)"),
+    re.compile(r"本(?:年度)?报告由(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|办事处)"),
+    re.compile(r"(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|办事处)(?:根据|按照|依据|编制|在总结)"),
+    re.compile(r"请与(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|办事处)"),
     re.compile(r"(?:联系|咨询).{0,6}?(?P<u>[\u4e00-\u9fff]{2,12}?(?:镇|乡|街道))(?:人民政府|办事处)"),
 ]
 _PERIOD = re.compile(r"(?P<y>(?:19|20)\d{2})年?0?1月?0?1日?起?(?:至|到|—+|-|~)")
@@ -69,6 +74,7 @@ def detect_template(tokens: list[Token], cited: str | None) -> tuple[str, dict[s
 
 
 def _split_issuer(issuer: str) -> tuple[str | None, str | None]:
+    issuer = re.sub(r"街道办事处$|街道办$|街办$", "街道", issuer)
     issuer = _ISSUER_SUFFIX.sub("", issuer)
     issuer = re.sub(r"^\(.*?\)", "", issuer)
     if not issuer:
@@ -79,6 +85,29 @@ def _split_issuer(issuer: str) -> tuple[str | None, str | None]:
     prefix = m.group("prefix")
     segs = [s for s in _SEGMENT.findall(prefix) if s[-1] in "市县区旗"]
     return m.group("unit"), (segs[-1] if segs else None)
+
+
+def _issuer_from_text(tokens: list[Token], meta: Meta) -> str | None:
+    """When no title line names the issuer: a title sentence inside a paragraph, then phrases
+    like 本报告由X人民政府…, then the township most often named with 人民政府/办事处/党委."""
+    for tok in tokens[:30]:
+        for rx in _LONG_TITLE:
+            m = rx.search(tok.key)
+            if m and len(m.group("issuer")) >= 2 and not m.group("issuer").startswith(("本级", "本机关", "我")):
+                meta.title_year = meta.title_year or int(m.group("year"))
+                return m.group("issuer")
+    joined = "".join(t.key for t in tokens)
+    votes = Counter(_TOWNSHIP_MENTION.findall(joined))
+    township = votes.most_common(1)[0][0] if votes else None
+    for rx in _ISSUER_IN_TEXT:
+        m = rx.search(joined)
+        if m:
+            found = m.group("u")
+            # "请与章贡区人民政府水东镇办公室联系": prefer the township the text keeps naming
+            if township and not re.search(r"(?:镇|乡|街道)$", found):
+                return township
+            return found
+    return township
 
 
 def unit_level(unit: str | None) -> str | None:
@@ -135,11 +164,7 @@ def recognise(tokens: list[Token], sections: dict[str, str]) -> Meta:
                 meta.title_year = int(tm.group("year"))
                 break
     if issuer is None:
-        for rx in _ISSUER_IN_TEXT:
-            im = rx.search(text)
-            if im:
-                issuer = im.group("u")
-                break
+        issuer = _issuer_from_text(tokens, meta)
     if issuer:
         meta.unit, meta.region = _split_issuer(issuer)
         if meta.unit and not meta.region:
