@@ -32,6 +32,11 @@ def tokenize(doc: Document, simplify=None) -> list[Token]:
     out: list[Token] = []
 
     def add(text: str, where: str, in_table: bool, row_start: bool) -> None:
+        parts = split_run_together(text, in_table)
+        if parts is not None:
+            for j, p in enumerate(parts):
+                add(p, where, in_table, row_start and j == 0)
+            return
         raw = strip_artifacts(text).strip()
         t = join_cjk(clean(text)).strip()
         if simplify is not None:
@@ -47,6 +52,29 @@ def tokenize(doc: Document, simplify=None) -> list[Token]:
                 for j, c in enumerate(row):
                     add(c.text, c.where, True, j == 0)
     return out
+
+
+_VALUE = r"(?:[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?|/|／|—|-|－|无)"
+_RUN = re.compile(rf"^(?P<label>.*?[^\d\s.,+-])??\s*(?P<values>{_VALUE}(?:[ \t\u3000]+{_VALUE})+)$")
+
+
+def split_run_together(text: str, in_table: bool) -> list[str] | None:
+    """``规章 0 0 6`` or ``0 0 6`` (cells run together with spaces, typical of PDF text) → parts.
+
+    Only short strings whose tail is two or more value-like words are split; narrative
+    sentences are left alone.
+    """
+    s = text.strip()
+    if len(s) > 80 or (not in_table and len(s) > 60) or " " not in s and "\t" not in s and "\u3000" not in s:
+        return None
+    m = _RUN.match(s)
+    if not m:
+        return None
+    label = (m.group("label") or "").strip()
+    if label and (re.search(r"\d年|年\d|月|日", label) or len(label) > 40):
+        return None
+    values = m.group("values").split()
+    return ([label] if label else []) + values
 
 
 _SECTION_RES = None
