@@ -1,0 +1,252 @@
+"""``python -m ingest load``: files and folders into the database, then every check.
+
+One run = one copy-on-write session (see :mod:`ingest.store.db`): the database file is swapped
+only when everything (parsing, writing, checks) succeeded, so a failed, interrupted or killed
+run leaves it exactly as it was.  Parsing runs in a process pool when there are many files;
+writing happens in this process only (one writer).
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+
+from ingest.store.checks import run_checks
+from ingest.store.db import DEFAULT_DB, StoreBusy, copy_on_write
+from ingest.store.discover import discover, hash_file, mtime_ns
+from ingest.store.schema import REPORTS, RUNS, V_FINDINGS_OPEN
+from ingest.store.units import ManifestError, Pin, pin_for, read_manifest
+from ingest.store.writer import BatchWriter, FileItem, LogEntry, refresh_units_and_versions
+
+Parser = Callable[[str], dict]
+POOL_MIN_FILES = 8          # below this, a process pool costs more than it saves
+MAX_REASON = 300
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    db_path: str
+    log: list[LogEntry] = field(default_factory=list)
+    findings: dict[str, int] = field(default_factory=dict)   # not dismissed, by severity
+
+    def counts(self) -> Counter:
+        return Counter(e.outcome for e in self.log)
+
+
+# ---------------------------------------------------------------- parsing
+
+def _default_parser() -> Parser:
+    from ingest.parse import parse_file
+    return parse_file
+
+
+def _parse_task(parser: Parser, path: str) -> tuple[str, object]:
+    """Parse one file; never raises (a pool worker must not die on one bad file)."""
+    from ingest.errors import RejectedFile
+    try:
+        result = parser(path)
+        if not isinstance(result, dict):
+            return "error", f"解析时发生内部错误（解析结果不是对象：{type(result).__name__}）"
+        return "ok", result
+    except RejectedFile as e:
+        return "rejected", str(e.reason or e)
+    except MemoryError:
+        return "error", "解析时发生内部错误（内存不足）"
+    except Exception as e:  # one broken file must not stop the batch
+        return "error", f"解析时发生内部错误（{type(e).__name__}: {e}）"[:MAX_REASON]
+
+
+def _apply(item: FileItem, outcome: tuple[str, object]) -> None:
+    kind, value = outcome
+    if kind == "ok":
+        item.result = value  # type: ignore[assignment]
+    else:
+        item.rejected = str(value)
+
+
+def parse_items(items: list[FileItem], parser: Parser, workers: int | None = None,
+                bar: Callable[[int], None] | None = None) -> None:
+    """Fill ``result`` or ``rejected`` of each item, in a process pool when there are many."""
+    task = functools.partial(_parse_task, parser)
+    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    done = 0
+    if n_workers > 1 and len(items) >= POOL_MIN_FILES:
+        chunk = max(1, min(16, len(items) // (n_workers * 8)))
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+                for item, outcome in zip(items, pool.map(task, [i.path for i in items], chunksize=chunk),
+                                         strict=False):
+                    _apply(item, outcome)
+                    done += 1
+                    if bar:
+                        bar(1)
+        except BrokenProcessPool:
+            pass                            # a worker died (e.g. killed): finish the rest here
+    for item in items[done:]:
+        _apply(item, task(item.path))
+        if bar:
+            bar(1)
+
+
+# ---------------------------------------------------------------- writing a batch
+
+def _write_batch(con: duckdb.DuckDBPyConnection, items: Iterable[FileItem], paths: list[str],
+                 started: datetime) -> RunSummary:
+    run_id = con.execute(f"SELECT COALESCE(max(run_id), 0) + 1 FROM {RUNS}").fetchone()[0]
+    writer = BatchWriter(con, run_id, started)
+    for item in items:
+        writer.add(item)
+    writer.flush()
+    writer.write_log()
+    refresh_units_and_versions(con)
+    run_checks(con)
+    open_counts = dict(con.execute(f"SELECT severity, count(*) FROM {V_FINDINGS_OPEN} GROUP BY ALL").fetchall())
+    summary = RunSummary(run_id, "", writer.log, {s: open_counts.get(s, 0) for s in ("error", "warning", "info")})
+    c = summary.counts()
+    con.execute(f"INSERT INTO {RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        run_id, started, datetime.now(), paths, len(writer.log), c["loaded"], c["new_version"], c["unchanged"],
+        c["duplicate"], c["rejected"], c["skipped"], summary.findings["error"], summary.findings["warning"],
+        summary.findings["info"]])
+    return summary
+
+
+def _write_order(items: list[FileItem]) -> list[FileItem]:
+    """Files of one run are written oldest first, so the newest file of a unit and year is current."""
+    return sorted(items, key=lambda i: (mtime_ns(i.path), i.path))
+
+
+def load_files(paths: list[str], db_path: str | os.PathLike = DEFAULT_DB, pins: dict[str, Pin] | None = None,
+               progress: bool | None = None, parser: Parser | None = None, workers: int | None = None,
+               lock_timeout: float | None = None, err: TextIO | None = None) -> RunSummary:
+    """The work of ``run_load`` without printing the summary; raises when the run fails."""
+    err = err or sys.stderr
+    started = datetime.now()
+    items = discover(paths)
+    for it in items:
+        if it.skipped is None and it.rejected is None:
+            it.pin = pin_for(pins, it.path)
+
+    def waiting() -> None:
+        print("另一个入库任务正在进行，等待其完成……", file=err, flush=True)
+
+    with copy_on_write(db_path, timeout=lock_timeout, on_wait=waiting) as session:
+        con = session.connect()
+        known = {sha for (sha,) in con.execute(f"SELECT sha256 FROM {REPORTS}").fetchall()}
+        session.close()                     # no open database while worker processes fork
+
+        for it in items:
+            if it.skipped is None and it.rejected is None:
+                hash_file(it)
+        ordered = _write_order(items)
+        to_parse, seen = [], set(known)
+        for it in ordered:
+            if it.skipped is None and it.rejected is None and it.sha256 not in seen:
+                seen.add(it.sha256)
+                to_parse.append(it)
+        if to_parse:
+            parse = parser or _default_parser()
+            show = progress if progress is not None else err.isatty()
+            if show:
+                from tqdm import tqdm
+                with tqdm(total=len(to_parse), desc="解析", unit="个文件", file=err) as bar:
+                    parse_items(to_parse, parse, workers, bar.update)
+            else:
+                parse_items(to_parse, parse, workers)
+            rejected_by_sha = {it.sha256: it.rejected for it in to_parse if it.rejected is not None}
+            for it in ordered:
+                if it.result is None and it.rejected is None and it.sha256 in rejected_by_sha:
+                    it.rejected = rejected_by_sha[it.sha256]
+
+        con = session.connect()
+        summary = _write_batch(con, ordered, [str(p) for p in paths], started)
+        summary.db_path = str(db_path)
+    return summary
+
+
+def load_parsed(db_path: str | os.PathLike, items: list[FileItem], paths: list[str] | None = None,
+                lock_timeout: float | None = None) -> RunSummary:
+    """Write already-parsed items (``FileItem`` with ``result`` and ``sha256``) and run the checks.
+
+    The same write path as ``load``; used by the benchmark, the tests and generators that
+    produce parse results without files.
+    """
+    started = datetime.now()
+    with copy_on_write(db_path, timeout=lock_timeout) as session:
+        summary = _write_batch(session.connect(), items, paths or [], started)
+        summary.db_path = str(db_path)
+    return summary
+
+
+# ---------------------------------------------------------------- the command
+
+OUTCOME_NAMES = {"loaded": "新入库", "new_version": "新版本", "unchanged": "未变化", "duplicate": "重复",
+                 "rejected": "无法解析", "skipped": "跳过"}
+
+
+def format_summary(s: RunSummary) -> str:
+    c = s.counts()
+    seen = sum(c.values())
+    new = c["loaded"] + c["new_version"]
+    lines = [f"入库完成（第 {s.run_id} 次运行，数据库 {s.db_path}）",
+             f"共发现文件 {seen} 个：",
+             f"  新入库报告 {new} 份" + (f"（其中 {c['new_version']} 份是已有报告的新版本，旧版本已保留）"
+                                        if c["new_version"] else ""),
+             f"  未变化 {c['unchanged']} 个",
+             f"  重复 {c['duplicate']} 个（与已入库文件内容相同，或是同一报告的另一种格式）"]
+    rejected = [e for e in s.log if e.outcome == "rejected"]
+    lines.append(f"  无法解析 {len(rejected)} 个" + ("：" if rejected else ""))
+    for e in rejected:
+        lines.append(f"    - {Path(e.path).name}：{e.reason}")
+    if c["skipped"]:
+        lines.append(f"  跳过 {c['skipped']} 个非报告文件（清单、说明文件等）")
+    f = s.findings
+    lines.append(f"核对发现的问题（不含已排除的）：错误 {f.get('error', 0)} 条，警告 {f.get('warning', 0)} 条，"
+                 f"提示 {f.get('info', 0)} 条")
+    return "\n".join(lines)
+
+
+def run_load(paths: list[str], db_path: str = DEFAULT_DB, manifest: str | None = None,
+             progress: bool | None = None, *, parser: Parser | None = None, workers: int | None = None,
+             lock_timeout: float | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """The whole ``python -m ingest load`` command.  Returns the exit status.
+
+    0 when the run completed (rejected files included); non-zero when the run itself failed, in
+    which case the database is exactly as it was before.
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        pins = read_manifest(manifest) if manifest else None
+    except ManifestError as e:
+        print(f"入库未开始：{e}", file=err)
+        return 2
+    try:
+        summary = load_files(paths, db_path, pins, progress, parser, workers, lock_timeout, err)
+    except KeyboardInterrupt:
+        print("入库已中断，数据库保持本次运行之前的状态", file=err)
+        return 130
+    except StoreBusy as e:
+        print(f"入库未开始：{e}", file=err)
+        return 3
+    except ImportError as e:
+        print(f"入库失败，数据库保持本次运行之前的状态：解析模块无法加载（{e}）", file=err)
+        return 1
+    except Exception as e:
+        print(f"入库失败，数据库保持本次运行之前的状态：{type(e).__name__}: {e}", file=err)
+        return 1
+    print(format_summary(summary), file=out)
+    return 0
