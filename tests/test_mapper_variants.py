@@ -1,0 +1,165 @@
+"""The mapper on the real-world variants of spec §9/§12, built from the seed report's own text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.parse import parse_file
+from ingest.readers.text import read_text
+from tests.reportkit import base_report, parse_report, rules_of
+
+
+@pytest.fixture(scope="module")
+def seed(samples_dir: Path) -> tuple[str, dict]:
+    path = samples_dir / "quangang-2020.txt"
+    return path.read_text(encoding="utf-8"), parse_file(path)
+
+
+def _reparse(tmp_path: Path, text: str, name: str = "v.txt") -> dict:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return parse_file(p)
+
+
+def _relayout(text: str, row_fmt) -> str:
+    """Rewrite every table of the seed with ``row_fmt(cells) -> str``; paragraphs unchanged."""
+    doc = read_text(text, "seed")
+    out = []
+    for b in doc.blocks:
+        if b.kind == "text":
+            out.append(b.text)
+        else:
+            for row in b.rows:
+                out.append(row_fmt([c.text for c in row]))
+    return "\n".join(out)
+
+
+LAYOUTS = {
+    "pipe rows": lambda cells: " | ".join(c.replace("\n", "") for c in cells),
+    "pipe rows with edges": lambda cells: "| " + " | ".join(c.replace("\n", "") for c in cells) + " |",
+    "one cell per line": lambda cells: "\n".join(c for c in cells if c),
+    "pipe on its own line": lambda cells: "\n|\n".join(c.replace("\n", "") for c in cells) + "\n|",
+    "cells run together": lambda cells: " ".join(c.replace("\n", "") for c in cells if c),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_text_layouts_give_the_seed_cells(seed, tmp_path: Path, layout: str) -> None:
+    text, base = seed
+    got = _reparse(tmp_path, _relayout(text, LAYOUTS[layout]))
+    if layout in ("one cell per line", "cells run together"):
+        # blank cells cannot survive these layouts; every printed number must
+        expected = {k: v for k, v in base["cells"].items() if v is not None}
+        assert {k: got["cells"].get(k) for k in expected} == expected
+    else:
+        assert got["cells"] == base["cells"]
+    assert got["template"] == "2019" and got["unit"] == "泉港镇"
+
+
+def test_half_width_brackets_and_enumerators(seed, tmp_path: Path) -> None:
+    text, base = seed
+    variant = text.replace("（", "(").replace("）", ")").replace("1、", "1．").replace("2、", "2. ")
+    got = _reparse(tmp_path, variant)
+    assert got["cells"] == base["cells"]
+    d09 = [f["message"] for f in rules_of(got)["D09"]]
+    assert len(d09) == 5, "bracket width and enumerator style are normalisation, not label variants"
+
+
+def test_invisible_characters_and_cjk_spaces(seed, tmp_path: Path) -> None:
+    text, base = seed
+    variant = text.replace("本年新收", "本\u200b年 新收").replace("行政复议", "行政\ufeff复议")
+    got = _reparse(tmp_path, variant)
+    assert got["cells"] == base["cells"]
+
+
+def test_traditional_chinese_mirror(seed, tmp_path: Path) -> None:
+    from opencc_purepy import OpenCC
+
+    text, base = seed
+    got = _reparse(tmp_path, OpenCC("s2t").convert(text))
+    assert got["cells"] == base["cells"]
+    assert got["template"] == "2019" and got["year"] == 2020
+
+
+@pytest.mark.parametrize(("raw", "value", "kind"), [
+    ("/", None, "na_marker"), ("—", None, "zero_marker"), ("-", None, "zero_marker"), ("无", None, "zero_marker"),
+    ("", None, "blank"), ("\u00a0", None, "blank"), ("０", 0, "number"), ("1,024", 1024, "number"),
+])
+def test_blank_markers_are_kept_distinct(tmp_path: Path, raw: str, value, kind: str) -> None:
+    rep = base_report("2021", **{"s2.penalty.decisions": raw})
+    got = parse_report(rep, tmp_path, "html")
+    assert got["cells"]["s2.penalty.decisions"] == value
+    assert got["kinds"]["s2.penalty.decisions"] == kind
+
+
+@pytest.mark.parametrize(("raw", "value", "unit"), [
+    ("251000元", 251000, "元"), ("25.6万元", 25.6, "万元"), ("70487 元", 70487, "元"), ("255933.8", 255933.8, None),
+])
+def test_units_inside_money_cells(tmp_path: Path, raw: str, value, unit) -> None:
+    rep = base_report("2019", **{"s2.procurement.amount": raw})
+    got = parse_report(rep, tmp_path, "docx")
+    assert got["cells"]["s2.procurement.amount"] == value
+    assert got["units"]["s2.procurement.amount"] == unit
+
+
+@pytest.mark.parametrize("raw", ["-11", "+3", "－2"])
+def test_signed_deltas(tmp_path: Path, raw: str) -> None:
+    rep = base_report("2019", **{"s2.license.prev_items": "71", "s2.license.delta": raw})
+    got = parse_report(rep, tmp_path, "pipe")
+    assert got["cells"]["s2.license.delta"] == int(raw.replace("－", "-"))
+    assert "S2A-1" not in rules_of(got)
+
+
+def test_fourth_column_filled_is_s2a5(seed, tmp_path: Path) -> None:
+    text, _ = seed
+    variant = text.replace("\t555\n\t255933.8\n\t\n", "\t555\n\t255933.8\n\t12\n")
+    got = _reparse(tmp_path, variant)
+    s2a5 = rules_of(got)["S2A-5"]
+    assert s2a5[0]["severity"] == "error" and "第四列应为空，报告为“12”" in s2a5[0]["message"]
+    assert got["cells"]["s2.procurement.amount"] == 255933.8
+
+
+def test_hubei_annotations_are_d13_not_d09(seed, tmp_path: Path) -> None:
+    text, base = seed
+    variant = text.replace("\t规范性文件\n", "\t规范性文件(指各行政机关印发的有正式文号的文件)\n")
+    got = _reparse(tmp_path, variant)
+    assert got["cells"] == base["cells"]
+    r = rules_of(got)
+    assert any("规范性文件(指各行政机关" in f["message"] for f in r["D13"])
+    assert len(r["D09"]) == 5
+
+
+def test_old_label_in_new_table_is_d10(tmp_path: Path) -> None:
+    rep = base_report("2021")
+    rep.labels["s2row:normative"] = "规范性文件"
+    got = parse_report(rep, tmp_path, "pipe")
+    r = rules_of(got)
+    if "D10" not in r:
+        pytest.fail(f"D10 expected; labels override may not be supported by the renderer: {sorted(r)}")
+    assert r["D10"][0]["message"] == "表二 第二十条第（一）项 标签“规范性文件”与模板“行政规范性文件”不一致"
+
+
+def test_extra_row_kept_not_mapped(seed, tmp_path: Path) -> None:
+    text, base = seed
+    variant = text.replace("\t规范性文件\n\t0\n\t0\n\t0\n", "\t规范性文件\n\t0\n\t0\n\t0\n\n\t其他主动公开文件\n\t4\n\t4\n\t9\n")
+    got = _reparse(tmp_path, variant)
+    assert got["cells"] == base["cells"]
+    assert any(e["label"] == "其他主动公开文件" and e["values"] == ["4", "4", "9"] for e in got["extra"])
+    assert any("其他主动公开文件" in f["message"] for f in rules_of(got)["D13"])
+
+
+def test_subtotal_row_s3_5(seed, tmp_path: Path) -> None:
+    text, _ = seed
+    # a value printed on the group label （五）不予处理: 2 where its items sum to 1
+    variant = text.replace("\t（五）\n不予\n处理\n", "\t（五）\n不予\n处理\n\t2\n\t0\n\t0\n\t0\n\t0\n\t0\n\t2\n")
+    got = _reparse(tmp_path, variant)
+    s35 = rules_of(got)["S3-5"]
+    assert {f["expected"] for f in s35} == {1} and {f["actual"] for f in s35} == {2}
+
+
+def test_total_spelled_heji(seed, tmp_path: Path) -> None:
+    text, base = seed
+    got = _reparse(tmp_path, text.replace("（七）总计", "（七）合计"))
+    assert got["cells"] == base["cells"]
