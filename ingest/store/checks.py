@@ -19,7 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import duckdb
-import pyarrow as pa
 
 from ingest.rules import cross_year as X
 from ingest.store.schema import CELLS, FINDINGS, PARSE_FINDINGS, REPORTS, SECTIONS, UNITS
@@ -30,10 +29,6 @@ _CHECK_KEY_FILTER = ("c.section = 's2' OR c.row_key IN ('carried_over', 'carry_f
                      " OR c.key IN ('s3.other.total', 's3.other_no_correction.total')")
 FINDING_COLUMNS = ("finding_id", "unit_id", "year", "report_id", "prev_report_id", "rule", "severity", "keys",
                    "expected", "actual", "message", "assumed_zero", "evidence", "defect", "origin")
-_LIST = pa.list_(pa.string())
-_TYPES = {"keys": _LIST, "assumed_zero": _LIST, "expected": pa.float64(), "actual": pa.float64(),
-          "report_id": pa.string(), "prev_report_id": pa.string(), "evidence": pa.string(), "defect": pa.string(),
-          "year": pa.int32()}
 
 
 @dataclass(slots=True)
@@ -176,7 +171,7 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                      d.get("message") or "", [str(k) for k in d.get("assumed_zero") or []],
                      d.get("evidence"), d.get("defect"), f.origin))
     con.execute(f"DELETE FROM {FINDINGS}")
-    insert_rows(con, FINDINGS, FINDING_COLUMNS, rows, _TYPES)
+    insert_rows(con, FINDINGS, FINDING_COLUMNS, rows)
     return counts
 
 

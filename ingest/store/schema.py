@@ -225,7 +225,9 @@ def _group(rows: list[str]) -> str:
 
 def _view_ddl() -> str:
     pivot_cols = ",\n        ".join(f"max(t.total) FILTER (WHERE t.row_key = '{r}') AS t_{r}" for r in [*_S3_ROWS, *_S4_ROWS])
-    s3_cols = ",\n        ".join(f"max(value) FILTER (WHERE col_key = '{c}') AS {c}" for c in [*_S3_COLS, "total"])
+    # "natural" is an SQL keyword (NATURAL JOIN): that column is called natural_person here.
+    s3_cols = ",\n        ".join(f"max(value) FILTER (WHERE col_key = '{c}') AS {'natural_person' if c == 'natural' else c}"
+                                  for c in [*_S3_COLS, "total"])
     return f"""
 CREATE OR REPLACE VIEW {V_REPORTS} AS
 SELECT r.*, u.name AS unit, u.region AS unit_region, u.level AS level
@@ -367,9 +369,10 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_TABLE_DDL)
     con.execute(_view_ddl())
     con.execute(f"INSERT OR REPLACE INTO {META} VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-    if con.execute(f"SELECT count(*) FROM {KEY_LABELS}").fetchone()[0] == 0:
+    if con.execute(f"SELECT count(*) FROM {KEY_LABELS}").fetchall()[0][0] == 0:
         with KEYS_TSV.open(encoding="utf-8") as fh:
             rows = [(r["key"], r["template"], r["section"], r["table"], r["row_label"], r["col_label"],
                      r["unit"], r["kind"], r["note"] or None)
                     for r in csv.DictReader(fh, delimiter="\t")]
-        con.executemany(f"INSERT INTO {KEY_LABELS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        with con.appender(KEY_LABELS) as app:
+            app.append_rows(rows)
