@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ingest.templates import key_infos, layout, s3_groups_for, s3_rows_for
 from ingest.textnorm import squash, strip_enum
@@ -84,6 +85,7 @@ def fit_values(values: list[tuple[CellValue, Token]], n: int) -> tuple[list, lis
 _CAPTION = re.compile(layout()["s2"]["caption_regex"])
 
 
+@lru_cache(maxsize=4096)
 def _match_s2_row(key: str) -> dict | None:
     body = strip_enum(key)
     for r in layout()["s2"]["rows"]:
@@ -167,6 +169,7 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
 
 # ------------------------------------------------------------------ section 三
 
+@lru_cache(maxsize=8192)
 def _match_s3(key: str, template: str, group: str | None) -> tuple[str, dict] | None:
     body = strip_enum(key)
     for r in s3_rows_for(template):

@@ -54,11 +54,10 @@ class Meta:
 def detect_template(tokens: list[Token], cited: str | None) -> tuple[str, dict[str, list[str]], bool]:
     """Template by the table labels (spec §13.1); the cited format document only when no table label exists."""
     markers = layout()["format_markers"]
-    labels = [t.key for t in tokens if len(t.key) <= 50]
+    labels = "\n".join(t.key for t in tokens if len(t.key) <= 50)
     found: dict[str, list[str]] = {}
     for name, words in markers.items():
-        ws = [squash(w) for w in words]
-        found[name] = sorted({w for w in ws for lab in labels if w in lab})
+        found[name] = sorted({w for w in (squash(x) for x in words) if w in labels})
     n19, n21 = len(found["2019"]), len(found["2021"])
     mixed = n19 >= 2 and n21 >= 2
     if n19 or n21:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069\u00ad]")
 _ARTIFACTS = re.compile(r"\[bookmark:[^\]]*\]|\[image:[^\]]*\]")
@@ -20,6 +20,7 @@ _ENUM = re.compile(r"^(?:[(（]?[一二三四五六七八九十]{1,3}[)）]|[一
 _TRADITIONAL_HINTS = set("報資訊開與於們說這為國無點發門條聯屬處規範檔機關據證實網際務統計項許")
 
 
+@lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
     """NFKC, invisible characters and conversion artifacts removed; line structure kept."""
     text = unicodedata.normalize("NFKC", text)
@@ -28,21 +29,25 @@ def clean(text: str) -> str:
     return text.replace("\xa0", " ")
 
 
+@lru_cache(maxsize=1 << 16)
 def strip_artifacts(text: str) -> str:
     """Invisible characters and conversion artifacts removed, nothing else changed."""
     return _ARTIFACTS.sub("", _INVISIBLE.sub("", text)).replace("\xa0", " ")
 
 
+@lru_cache(maxsize=1 << 16)
 def squash(text: str) -> str:
     """For label matching: clean, no whitespace at all, unified quotes and doc-number brackets."""
     return _WS.sub("", clean(text)).translate(_QUOTES)
 
 
+@lru_cache(maxsize=1 << 16)
 def join_cjk(text: str) -> str:
     """Remove spaces injected between CJK characters (``年 度`` → ``年度``), keep others."""
     return _CJK_SPACE.sub("", text)
 
 
+@lru_cache(maxsize=1 << 16)
 def strip_enum(label: str) -> str:
     """``1、重复申请`` / ``（三）不予公开`` / ``二、上年结转…`` → the label body."""
     return _ENUM.sub("", label, count=1)

@@ -38,7 +38,7 @@ def tokenize(doc: Document, simplify=None) -> list[Token]:
                 add(p, where, in_table, row_start and j == 0)
             return
         raw = strip_artifacts(text).strip()
-        t = join_cjk(clean(text)).strip()
+        t = join_cjk(clean(raw)).strip()
         if simplify is not None:
             t = simplify(t)
             raw = simplify(raw)
@@ -65,7 +65,7 @@ def split_run_together(text: str, in_table: bool) -> list[str] | None:
     sentences are left alone.
     """
     s = text.strip()
-    if len(s) > 80 or (not in_table and len(s) > 60) or " " not in s and "\t" not in s and "\u3000" not in s:
+    if len(s) > 80 or (not in_table and len(s) > 60) or (" " not in s and "\t" not in s and "\u3000" not in s):
         return None
     m = _RUN.match(s)
     if not m:
@@ -96,7 +96,7 @@ def find_headings(tokens: list[Token]) -> dict[str, int]:
     found: dict[str, int] = {}
     order = [sid for sid, _ in _section_res()]
     for tok in tokens:
-        if len(tok.key) > MAX_HEADING_CHARS:
+        if not tok.key or tok.key[0] not in "一二三四五六" or len(tok.key) > MAX_HEADING_CHARS:
             continue
         for sid, rx in _section_res():
             if sid in found:

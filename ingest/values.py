@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.textnorm import clean
 
@@ -25,6 +26,7 @@ class CellValue:
         return self.kind != "text"
 
 
+@lru_cache(maxsize=1 << 16)
 def classify(raw: str) -> CellValue:
     s = re.sub(r"\s+", "", clean(raw)).replace("−", "-")
     if s == "":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -26,7 +26,9 @@ class Finding:
     evidence: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"rule": self.rule, "severity": self.severity, "keys": list(self.keys), "expected": self.expected,
+                "actual": self.actual, "message": self.message, "assumed_zero": list(self.assumed_zero),
+                "evidence": self.evidence}
 
 
 def _fmt(v) -> str:

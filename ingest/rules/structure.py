@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingest.mapper import Mapping
 from ingest.rules.cellview import CellView
@@ -15,6 +16,7 @@ _TEMPLATE_NAMES = {"2019": "2019年格式", "2021": "2021年格式", "legacy": "
                    "unknown": "无法识别的格式"}
 
 
+@lru_cache(maxsize=4096)
 def _norm_label(s: str) -> str:
     s = squash(s)
     # enumerators: 1、 / 1. / 1． are normalisation, not variants (spec §12.2)
@@ -22,6 +24,7 @@ def _norm_label(s: str) -> str:
     return s
 
 
+@lru_cache(maxsize=4096)
 def _body(s: str) -> str:
     return strip_enum(_norm_label(s))
 
@@ -50,6 +53,7 @@ def label_findings(mapping: Mapping, template: str) -> list[Finding]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _label_keys(prefix: str, template: str) -> list[str]:
     if prefix.startswith("s3.group."):
         group = prefix.rsplit(".", 1)[1]

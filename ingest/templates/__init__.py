@@ -54,14 +54,17 @@ def layout() -> dict:
         return tomllib.load(fh)
 
 
+@cache
 def s3_rows_for(template: str) -> list[dict]:
     return [r for r in layout()["s3"]["rows"] if template in r.get("templates", TEMPLATES)]
 
 
+@cache
 def s3_groups_for(template: str) -> list[dict]:
     return [g for g in layout()["s3"]["groups"] if template in g.get("templates", TEMPLATES)]
 
 
+@cache
 def s3_leaf_rows(template: str) -> list[str]:
     """Outcome leaf rows summed by S3-2 (19 in F2019, 21 in F2021), in template order."""
     skip = {"new_received", "carried_over", "result_total", "carry_forward"}
@@ -69,10 +72,12 @@ def s3_leaf_rows(template: str) -> list[str]:
     return [r for r in order if r not in skip]
 
 
+@cache
 def s3_row_order(template: str) -> list[str]:
     return [k.split(".")[1] for k in keys_for(template) if k.startswith("s3.") and k.endswith(".natural")]
 
 
+@cache
 def s3_row_display(template: str, row: str) -> str:
     """The row's name in messages, e.g. ``第（三）项不予公开 1.属于国家秘密`` (spec §9.3)."""
     for r in layout()["s3"]["rows"]:
@@ -105,6 +110,7 @@ def s4_display(key: str) -> str:
     return f"表四 {lay['group_display'][group]} {lay['column_display'][col]}"
 
 
+@cache
 def key_display(template: str, key: str) -> str:
     """Human name of any cell key, for messages and the report view."""
     if key.startswith("s2."):

@@ -1,0 +1,93 @@
+"""Parse throughput per input format (issue 2 targets on a 2-core machine: text and HTML ≥ 500/s,
+DOCX ≥ 100/s, PDF ≥ 10/s).
+
+Inputs: realistic synthetic reports rendered by the demo generator in every format (both templates,
+noise on), plus the real samples in ../shared/samples when present.  Each format is parsed by a pool
+of one worker per core (the way `ingest load` parses a batch) and timed end to end; single-process
+figures are printed too.
+
+    uv run python bench/bench_parse.py [--n 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ingest.demo.layout import EXTENSIONS, render  # noqa: E402
+from ingest.parse import parse_file  # noqa: E402
+from tests.reportkit import base_report  # noqa: E402
+
+FORMATS = {"text": ("text", "pipe"), "html": ("html",), "docx": ("docx",), "pdf": ("pdf",)}
+
+
+def make_inputs(folder: Path, n: int) -> dict[str, list[Path]]:
+    import random
+
+    rng = random.Random(7)
+    shared = ROOT.parent / "shared" / "samples"
+    out: dict[str, list[Path]] = {k: [] for k in FORMATS}
+    for fmt, variants in FORMATS.items():
+        for i in range(n):
+            template = "2019" if i % 3 == 0 else "2021"
+            rep = base_report(template, unit=f"样本{i % 37}镇")
+            for k in list(rep.cells):
+                if k.startswith("s2.") and not k.endswith("amount"):
+                    rep.cells[k] = str(rng.randint(0, 40))
+            variant = variants[i % len(variants)]
+            p = folder / f"{fmt}-{i}{EXTENSIONS[variant]}"
+            p.write_bytes(render(rep, variant))
+            out[fmt].append(p)
+        if shared.is_dir():
+            real = [p for p in shared.glob("*") if p.suffix.lstrip(".") in ({"text": "txt"}.get(fmt, fmt),)]
+            out[fmt] += real * max(1, n // 20)
+    return out
+
+
+def _parse_ok(path: str) -> bool:
+    return bool(parse_file(path)["cells"])
+
+
+def bench(paths: list[Path], workers: int) -> float:
+    if workers == 1:
+        t = time.perf_counter()
+        for p in paths:
+            _parse_ok(str(p))
+        return len(paths) / (time.perf_counter() - t)
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_parse_ok, map(str, paths[:workers * 2])))       # warm the workers
+        t = time.perf_counter()
+        results = list(pool.map(_parse_ok, map(str, paths), chunksize=8))
+        dt = time.perf_counter() - t
+    assert all(results)
+    return len(paths) / dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=200)
+    args = ap.parse_args()
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = make_inputs(Path(tmp), args.n)
+        for p in inputs["text"][:3]:
+            parse_file(p)
+        print(f"{'format':6} {'files':>6} {'1 process/s':>12} {f'{cores} processes/s':>14}  target")
+        targets = {"text": 500, "html": 500, "docx": 100, "pdf": 10}
+        for fmt, paths in inputs.items():
+            paths = paths if fmt != "pdf" else paths[: max(20, args.n // 4)]
+            single = bench(paths, 1)
+            multi = bench(paths, cores)
+            print(f"{fmt:6} {len(paths):6d} {single:12.0f} {multi:14.0f}  ≥ {targets[fmt]}")
+
+
+if __name__ == "__main__":
+    main()
