@@ -58,7 +58,10 @@ def _table(grid: Grid) -> Table:
             for dr in range(cell.rowspan):
                 for dc in range(cell.colspan):
                     covered.add((r + dr, c + dc))
-            data[r][c] = Paragraph(_para_text(cell.text), st) if cell.text else ""
+            if cell.head and cell.text:
+                data[r][c] = Paragraph(_para_text(cell.text), st)
+            else:      # values: short plain strings need no wrapping (and draw much faster)
+                data[r][c] = cell.text
             if cell.colspan > 1 or cell.rowspan > 1:
                 spans.append(("SPAN", (c, r), (c + cell.colspan - 1, r + cell.rowspan - 1)))
             c += cell.colspan
@@ -68,6 +71,7 @@ def _table(grid: Grid) -> Table:
         [
             ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("ALIGN", (0, 0), (-1, -1), "CENTER"),
             ("FONTNAME", (0, 0), (-1, -1), FONT),
             ("FONTSIZE", (0, 0), (-1, -1), 8),
             ("LEFTPADDING", (0, 0), (-1, -1), 2),
