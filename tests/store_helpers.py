@@ -53,8 +53,14 @@ def make_result(unit: str = "泉港镇", region: str | None = "丰城市", year:
                 overrides: dict[str, int | float | None] | None = None, published: str | None = "default",
                 findings: list[dict] | None = None, sections: dict[str, str] | None = None,
                 units: dict[str, str | None] | None = None, kinds: dict[str, str] | None = None,
-                level: str | None = "镇", source: str | None = None) -> dict:
-    """A complete, internally consistent parse result for one report."""
+                level: str | None = "镇", source: str | None = None, prev: dict | None = None) -> dict:
+    """A complete, internally consistent parse result for one report.
+
+    With ``prev`` (the same unit's result of the year before), the cross-year identities hold
+    too: carry-over (X-1), the F2021 stock of documents (X-2), F2019 item counts and totals (X-3, X-4).
+    """
+    if prev is not None and carried_over is None:
+        carried_over = {c: prev["cells"].get(f"s3.carry_forward.{c}", 0) or 0 for c in COLS}
     template = template or ("2019" if year <= 2020 else "2021")
     rng = random.Random(f"{unit}-{year}-{seed}")
     keys = template_keys(template) if template in ("2019", "2021") else []
@@ -99,6 +105,20 @@ def make_result(unit: str = "泉港镇", region: str | None = "丰城市", year:
         cells["s2.normative.issued"] = rng.randint(0, 5)
         cells["s2.normative.repealed"] = rng.randint(0, min(3, n))
     cells = {k: v for k, v in cells.items() if k in keys}
+    for k in [k for k in cells if k.endswith(".delta")]:
+        items = k.replace(".delta", ".prev_items")
+        cells[k] = max(cells[k], -cells[items])          # the item count never goes negative (S2A-3)
+    if prev is not None and prev.get("template") == template:
+        p = prev["cells"]
+        if template == "2021":
+            for row in ("regulation", "normative"):
+                cells[f"s2.{row}.valid"] = (p[f"s2.{row}.valid"] + cells[f"s2.{row}.issued"]
+                                            - cells[f"s2.{row}.repealed"])
+        else:
+            for row in ("license", "other_service", "penalty", "coercion", "fee"):
+                cells[f"s2.{row}.prev_items"] = p[f"s2.{row}.prev_items"] + p[f"s2.{row}.delta"]
+            for row in ("regulation", "normative"):
+                cells[f"s2.{row}.total"] = p[f"s2.{row}.total"] + cells[f"s2.{row}.published"]
     cells.update(overrides or {})
     kinds_out = {k: ("number" if v is not None else "blank") for k, v in cells.items()}
     kinds_out.update(kinds or {})
@@ -173,6 +193,23 @@ def snapshot(db_path: str | Path, tables: tuple[str, ...] | None = None) -> dict
             quoted = ", ".join(f'"{c}"' for c in cols)
             rows = con.execute(f"SELECT {quoted} FROM {t}").fetchall()
             out[t] = sorted(rows, key=repr)
+        return out
+    finally:
+        con.close()
+
+
+def digest(db_path: str | Path) -> dict[str, tuple[int, int]]:
+    """Like :func:`snapshot` but cheap: per data table, the row count and an order-free hash sum."""
+    from ingest.store.schema import DATA_TABLES
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        out = {}
+        for t in DATA_TABLES:
+            cols = [r[0] for r in con.execute(f"DESCRIBE {t}").fetchall() if r[0] not in VOLATILE.get(t, ())]
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            out[t] = tuple(con.execute(f"SELECT count(*), COALESCE(sum(hash({quoted})::HUGEINT), 0) FROM {t}")
+                           .fetchall()[0])
         return out
     finally:
         con.close()

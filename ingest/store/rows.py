@@ -20,7 +20,12 @@ MONEY_BARE_IS_WAN = {"s2.fee.amount": True, "s2.procurement.amount": False}
 
 def number(v: Any) -> float | None:
     """A finite float, or None for anything that is not a number (bools included)."""
-    if isinstance(v, bool) or not isinstance(v, int | float):
+    t = type(v)
+    if t is int:
+        return float(v)
+    if t is float:
+        return v if math.isfinite(v) else None
+    if t is bool or not isinstance(v, int | float):
         return None
     f = float(v)
     return f if math.isfinite(f) else None
@@ -52,8 +57,9 @@ def parse_date(text: Any) -> date | None:
 
 
 def split_key(key: str) -> tuple[str, str, str]:
-    parts = key.split(".")
-    return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "", ".".join(parts[2:]))
+    section, _, rest = key.partition(".")
+    row_key, _, col_key = rest.partition(".")
+    return section, row_key, col_key
 
 
 def cell_rows(report_id: str, result: dict) -> list[tuple]:
@@ -68,8 +74,12 @@ def cell_rows(report_id: str, result: dict) -> list[tuple]:
         value = number(cells[key])
         unit = units.get(key)
         kind = kinds.get(key) or ("number" if value is not None else "blank")
-        section, row_key, col_key = split_key(key)
-        wan, converted, unknown = money_wan(key, value, unit)
+        section, _, rest = key.partition(".")
+        row_key, _, col_key = rest.partition(".")
+        if key in MONEY_BARE_IS_WAN:
+            wan, converted, unknown = money_wan(key, value, unit)
+        else:
+            wan = converted = unknown = None
         out.append((report_id, key, section, row_key, col_key, value,
                     raw.get(key, "" if value is None else None), kind, unit, wan, converted, unknown,
                     where.get(key)))

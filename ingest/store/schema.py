@@ -112,8 +112,7 @@ CREATE TABLE IF NOT EXISTS {CELLS} (
     value_wan     DOUBLE,                   -- money cells in 万元 where the unit is known
     wan_converted BOOLEAN,                  -- value_wan = value / 10000 (printed in 元)
     unknown_unit  BOOLEAN,                  -- money cell whose unit is unknown (value_wan NULL)
-    location      VARCHAR,                  -- where in the source file (the parse output's "where")
-    PRIMARY KEY (report_id, key)
+    location      VARCHAR                   -- where in the source file (the parse output's "where")
 );
 CREATE TABLE IF NOT EXISTS {EXTRA_CELLS} (
     report_id  VARCHAR NOT NULL,
@@ -121,14 +120,12 @@ CREATE TABLE IF NOT EXISTS {EXTRA_CELLS} (
     table_name VARCHAR,
     label      VARCHAR,
     "values"   VARCHAR[],
-    location   VARCHAR,
-    PRIMARY KEY (report_id, seq)
+    location   VARCHAR
 );
 CREATE TABLE IF NOT EXISTS {SECTIONS} (
     report_id VARCHAR NOT NULL,
     section   VARCHAR NOT NULL,             -- 一 … 六
-    text      VARCHAR,
-    PRIMARY KEY (report_id, section)
+    text      VARCHAR
 );
 CREATE TABLE IF NOT EXISTS {PARSE_FINDINGS} (
     report_id    VARCHAR NOT NULL,
@@ -142,8 +139,7 @@ CREATE TABLE IF NOT EXISTS {PARSE_FINDINGS} (
     assumed_zero VARCHAR[],
     evidence     VARCHAR,
     defect       VARCHAR,
-    detail       JSON,                      -- the finding exactly as the parser gave it
-    PRIMARY KEY (report_id, seq)
+    detail       JSON                       -- the finding exactly as the parser gave it
 );
 CREATE TABLE IF NOT EXISTS {FINDINGS} (
     finding_id     VARCHAR PRIMARY KEY,     -- hash of unit_id, year, rule, sorted keys

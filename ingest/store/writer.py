@@ -116,6 +116,7 @@ class BatchWriter:
         self._rows: dict[str, list[tuple]] = defaultdict(list)
         self._updates: list[tuple] = []
         self._sig_cache: dict[str, R.Signature] = {}
+        self._batch_results: dict[str, dict] = {}       # parse results of this batch, by report_id
         self.by_sha: dict[str, _Known] = {}
         self.regions_by_name: dict[str, set[str]] = defaultdict(set)
         self.current: dict[tuple[str, int], _Known] = {}
@@ -144,6 +145,8 @@ class BatchWriter:
         return f"{region}/{name}" if region else name
 
     def _signature(self, report_id: str) -> R.Signature:
+        if report_id in self._batch_results:
+            return R.cell_signature(self._batch_results[report_id])
         if report_id not in self._sig_cache:
             rows = self.con.execute(f"SELECT key, value, kind, unit FROM {CELLS} WHERE report_id = ?",
                                     [report_id]).fetchall()
@@ -215,14 +218,13 @@ class BatchWriter:
             self.regions_by_name[name].add(region)
         sha = item.sha256 or str(res.get("sha256") or "")
         report_id = sha[:16]
-        sig = R.cell_signature(res)
         fmt = res.get("format")
         file_name = Path(item.path).name
         group = (self._group_id(name, region), year)
         prev = self.current.get(group)
         status, outcome, reason, duplicate_of = "current", "loaded", None, None
         if prev is not None:
-            if self._signature(prev.report_id) == sig and prev.format != fmt:
+            if prev.format != fmt and self._signature(prev.report_id) == R.cell_signature(res):
                 status, outcome, duplicate_of = "duplicate", "duplicate", prev.report_id
                 reason = f"与已入库的“{prev.file_name}”是同一报告的不同格式（数字完全相同）"
             else:
@@ -233,7 +235,7 @@ class BatchWriter:
         known = _Known(report_id, item.path, file_name, name, region, year, fmt, status, seq,
                        item.pin is not None, unit_raw, region_raw)
         self.by_sha[sha] = known
-        self._sig_cache[report_id] = sig
+        self._batch_results[report_id] = res
         if status != "duplicate":
             self.current[group] = known
         level = res.get("unit_level") or level_of(name)
