@@ -18,6 +18,7 @@ pages: code ``needs_ocr``) — an empty extraction is never passed on as a docum
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zlib
 from bisect import bisect_left, bisect_right
@@ -35,6 +36,9 @@ from ingest import limits
 from ingest.document import Block, Cell, Document
 from ingest.errors import RejectedFile
 from ingest.sniff import check_text_size, strip_invisible, too_many_cells
+
+# pdfminer logs every oddity of a damaged file as a warning on stderr; users see our reasons.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 _NOT_PDF = "不是有效的 PDF 文件，或文件已损坏"
 _ENCRYPTED = "PDF 文件已加密（需要打开密码），请取消密码后再导入"
