@@ -211,6 +211,15 @@ def test_scripts_styles_and_hidden_elements_are_dropped() -> None:
     assert paragraphs(doc) == ["一、总体情况", "正文 <script>alert(1)</script> 原样保留"]
 
 
+def test_article_hidden_until_javascript_shows_it_is_read() -> None:
+    body = ("<div class='tabs'><div class='pdf-view'>全真版</div>"
+            "<div class='word_con' style='display:none'><p>一、总体情况</p><p>本镇收到申请3件。</p>"
+            "<p>二、主动公开政府信息情况</p><table><tr><td>规章</td><td>0</td></tr></table></div></div>")
+    doc = read(page(body), "tabs.html")
+    assert [b.text for b in doc.blocks if b.kind == "text"][:2] == ["一、总体情况", "本镇收到申请3件。"]
+    assert len(tables(doc)) == 1
+
+
 def test_invisible_unicode_is_stripped() -> None:
     doc = read(page("<p>一、总&#8203;体情况&#x202e;</p>"), "z.html")
     assert paragraphs(doc) == ["一、总体情况"]

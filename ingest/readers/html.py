@@ -88,10 +88,8 @@ def read(data: bytes, source: str) -> Document:
     body = tree.body
     if body is None:
         return Document(source=source, format="html", blocks=[], encoding=encoding)
-    for node in body.css('[hidden], [style*="none" i], [style*="hidden" i]'):
-        if _hidden(node):
-            node.decompose()
     article = _find_article(body)
+    _drop_hidden(article)
     walker = _Walker()
     header = _header_blocks(body, article, doc_title)
     walker.walk_container(article, 0)
@@ -345,6 +343,23 @@ def _hidden(node: LexborNode) -> bool:
         return True
     style = attrs.get("style")
     return bool(style) and bool(_HIDDEN_STYLE.search(style))
+
+
+def _drop_hidden(article: LexborNode) -> None:
+    """Remove hidden elements inside the article (hidden bookmarks, duplicated junk).
+
+    Only inside the article, and never one that holds a table or report markers: some sites
+    hide the text version of the report with ``display:none`` and show it from JavaScript.
+    """
+    for node in article.css('[hidden], [style*="none" i], [style*="hidden" i]'):
+        if node.mem_id == article.mem_id or not _hidden(node):
+            continue
+        if node.css_first("table") is not None:
+            continue
+        squeezed = _WS.sub("", node.text())
+        if any(k in squeezed for k in _MARKERS):
+            continue
+        node.decompose()
 
 
 def _span(value: str | None, cap: int) -> int:
