@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 KEYS_TSV = Path(__file__).resolve().parent.parent / "templates" / "keys.tsv"
@@ -302,10 +302,12 @@ def _x4(prev: YearReport, cur: YearReport) -> list[dict]:
 _SPACE = re.compile(r"\s+")
 
 
-def shingles(text: str, k: int = SHINGLE) -> set[str]:
-    """Character k-shingles of a text with all whitespace removed."""
+@lru_cache(maxsize=8192)
+def shingles(text: str, k: int = SHINGLE) -> frozenset[str]:
+    """Character k-shingles of a text with all whitespace removed (cached: each section is
+    compared with the year before and the year after)."""
     t = _SPACE.sub("", text)
-    return {t[i:i + k] for i in range(len(t) - k + 1)}
+    return frozenset(t[i:i + k] for i in range(len(t) - k + 1))
 
 
 def jaccard(a: str, b: str, k: int = SHINGLE) -> float:

@@ -12,6 +12,7 @@ import functools
 import multiprocessing
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +42,7 @@ class RunSummary:
     db_path: str
     log: list[LogEntry] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)   # not dismissed, by severity
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (for bench/)
 
     def counts(self) -> Counter:
         return Counter(e.outcome for e in self.log)
@@ -106,16 +108,20 @@ def parse_items(items: list[FileItem], parser: Parser, workers: int | None = Non
 
 def _write_batch(con: duckdb.DuckDBPyConnection, items: Iterable[FileItem], paths: list[str],
                  started: datetime) -> RunSummary:
-    run_id = con.execute(f"SELECT COALESCE(max(run_id), 0) + 1 FROM {RUNS}").fetchone()[0]
+    t0 = time.perf_counter()
+    run_id = con.execute(f"SELECT COALESCE(max(run_id), 0) + 1 FROM {RUNS}").fetchall()[0][0]
     writer = BatchWriter(con, run_id, started)
     for item in items:
         writer.add(item)
     writer.flush()
     writer.write_log()
     refresh_units_and_versions(con)
+    t1 = time.perf_counter()
     run_checks(con)
+    t2 = time.perf_counter()
     open_counts = dict(con.execute(f"SELECT severity, count(*) FROM {V_FINDINGS_OPEN} GROUP BY ALL").fetchall())
-    summary = RunSummary(run_id, "", writer.log, {s: open_counts.get(s, 0) for s in ("error", "warning", "info")})
+    summary = RunSummary(run_id, "", writer.log, {s: open_counts.get(s, 0) for s in ("error", "warning", "info")},
+                         {"write": t1 - t0, "checks": t2 - t1})
     c = summary.counts()
     con.execute(f"INSERT INTO {RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         run_id, started, datetime.now(), paths, len(writer.log), c["loaded"], c["new_version"], c["unchanged"],
@@ -143,7 +149,10 @@ def load_files(paths: list[str], db_path: str | os.PathLike = DEFAULT_DB, pins: 
     def waiting() -> None:
         print("另一个入库任务正在进行，等待其完成……", file=err, flush=True)
 
+    t_start = time.perf_counter()
+    marks: dict[str, float] = {}
     with copy_on_write(db_path, timeout=lock_timeout, on_wait=waiting) as session:
+        marks["lock_copy"] = time.perf_counter()
         con = session.connect()
         known = {sha for (sha,) in con.execute(f"SELECT sha256 FROM {REPORTS}").fetchall()}
         session.close()                     # no open database while worker processes fork
@@ -151,6 +160,7 @@ def load_files(paths: list[str], db_path: str | os.PathLike = DEFAULT_DB, pins: 
         for it in items:
             if it.skipped is None and it.rejected is None:
                 hash_file(it)
+        marks["hash"] = time.perf_counter()
         ordered = _write_order(items)
         to_parse, seen = [], set(known)
         for it in ordered:
@@ -171,9 +181,15 @@ def load_files(paths: list[str], db_path: str | os.PathLike = DEFAULT_DB, pins: 
                 if it.result is None and it.rejected is None and it.sha256 in rejected_by_sha:
                     it.rejected = rejected_by_sha[it.sha256]
 
+        marks["parse"] = time.perf_counter()
         con = session.connect()
         summary = _write_batch(con, ordered, [str(p) for p in paths], started)
         summary.db_path = str(db_path)
+        marks["written"] = time.perf_counter()
+    end = time.perf_counter()
+    summary.timings.update({"lock_copy": marks["lock_copy"] - t_start, "hash": marks["hash"] - marks["lock_copy"],
+                            "parse": marks["parse"] - marks["hash"], "commit": end - marks["written"],
+                            "total": end - t_start})
     return summary
 
 

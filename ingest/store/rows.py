@@ -62,27 +62,41 @@ def split_key(key: str) -> tuple[str, str, str]:
     return section, row_key, col_key
 
 
+_SPLIT: dict[str, tuple[str, str, str]] = {}
+
+
 def cell_rows(report_id: str, result: dict) -> list[tuple]:
-    """One row per canonical cell present in the document (absent keys are not stored)."""
+    """One row per canonical cell present in the document (absent keys are not stored).
+
+    This runs for every cell of every report, so it avoids per-cell function calls where it can.
+    """
     cells = result.get("cells") or {}
     units = result.get("units") or {}
     raw = result.get("raw") or {}
     kinds = result.get("kinds") or {}
     where = result.get("where") or {}
     out = []
-    for key in sorted(cells):
-        value = number(cells[key])
+    append = out.append
+    isfinite = math.isfinite
+    for key, v in cells.items():
+        t = type(v)
+        if t is int:
+            value = float(v)
+        elif t is float:
+            value = v if isfinite(v) else None
+        else:
+            value = number(v)
+        parts = _SPLIT.get(key)
+        if parts is None:
+            parts = _SPLIT[key] = split_key(key)
         unit = units.get(key)
         kind = kinds.get(key) or ("number" if value is not None else "blank")
-        section, _, rest = key.partition(".")
-        row_key, _, col_key = rest.partition(".")
         if key in MONEY_BARE_IS_WAN:
             wan, converted, unknown = money_wan(key, value, unit)
         else:
             wan = converted = unknown = None
-        out.append((report_id, key, section, row_key, col_key, value,
-                    raw.get(key, "" if value is None else None), kind, unit, wan, converted, unknown,
-                    where.get(key)))
+        append((report_id, key, parts[0], parts[1], parts[2], value,
+                raw.get(key, "" if value is None else None), kind, unit, wan, converted, unknown, where.get(key)))
     return out
 
 
