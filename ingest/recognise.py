@@ -31,6 +31,8 @@ _YEAR_TOKEN = re.compile(r"((?:19|20)\d{2})年")
 _FORMAT_DOC = re.compile(r"国办(?P<kind>公开办函|发|函)?〔?(?P<y>20\d{2})〕?(?P<n>\d{1,3})号")
 _PUBLISHED = [
     re.compile(r"(?:发布|成文|公开|印发)(?:时间|日期)[:：]?(?P<y>20\d{2})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})"),
+    # a page's info line "时间：2024-03-08 15:34" (saved web pages put it under the title)
+    re.compile(r"(?:^|来源[:：]\S*?)(?:时间|日期)[:：](?P<y>20\d{2})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})"),
 ]
 _DATE_LINE = re.compile(r"^(?:[\u4e00-\u9fff]{0,24}?)(?P<y>20\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日$")
 
