@@ -9,7 +9,7 @@ Every mutation breaks exactly the rule it names and keeps every other identity i
   S2A-3 (2020 only, so no X-3 follows)  本年增/减 below −上一年项目数量.
   S2B-2 (2025 only)  现行有效件数 < 本年制发件数 − 本年废止件数; this also breaks X-2 against 2024, recorded too.
   S2-T1 (2020 / 2025 only, so no X-4 / X-2 follows)  规章 row nonzero but self-consistent.
-  S2B-3  fee printed in 元.  D11 blank 总计 cells on all-zero outcome rows.  D12 every 表三 cell “/”.
+  S2B-3  fee printed in 元.  D11 总计 column blank on every outcome row (some nonzero).  D12 every 表三 cell “/”.
 Cross-year defects (X-1 … X-4) are number-model events (city.Event) so every later year stays consistent.
 
 A missing report and a duplicate with different numbers are not rule findings; the generator writes them to
@@ -59,7 +59,7 @@ CATALOGUE: tuple[DefectKind, ...] = (
     DefectKind("S2B-2", "warning", "cells", 1, (2025,), "2021", False, "现行有效件数小于本年制发减本年废止"),
     DefectKind("S2-T1", "warning", "cells", 2, (2020, 2025), None, False, "乡镇规章栏填报非零"),
     DefectKind("S2B-3", "warning", "cells", 1, (2021, 2022, 2023, 2024, 2025), "2021", False, "收费金额按元填报"),
-    DefectKind("D11", "warning", "cells", 1, _Y, None, False, "表三部分总计单元格空白"),
+    DefectKind("D11", "warning", "cells", 1, _Y, None, False, "表三办理结果各行总计列空白"),
     DefectKind("D12", "info", "cells", 1, _Y, None, False, "表三全部单元格填“/”"),
     DefectKind("N-1", "warning", "narrative", 2, _Y, None, False, "正文收到申请件数与表三不一致"),
     DefectKind("N-2", "warning", "narrative", 1, _Y, None, False, "正文上年结转件数与表三不一致"),
@@ -157,7 +157,7 @@ def _s3_values(fig: YearFigures) -> list[int | float]:
 
 def _value_ok(rule: str, fig: YearFigures, template: str) -> bool:
     v = fig.values
-    if rule == "S3-3":
+    if rule in ("S3-3", "D11"):
         return any(v[f"s3.{r}.total"] >= 1 for r in L.s3_leaf_rows(template))
     if rule == "D12":
         return not any(_s3_values(fig))
@@ -249,7 +249,9 @@ def mutate_cells(rule: str, cells: dict[str, str], template: str, rng: random.Ra
         cells["s2.fee.amount"] = f"{round(float(v) * 10000)}元"
         return ["s2.fee.amount"]
     if rule == "D11":
-        keys = [f"s3.{r}.total" for r in L.s3_leaf_rows(template) if _n(cells, f"s3.{r}.total") == 0]
+        # as Shanghai 市政府办公厅 2019 (spec §7, §8.1): the 总计 column left empty on every outcome row; the
+        # identities that have these totals on one side are not evaluable, nothing may be read as 0
+        keys = [f"s3.{r}.total" for r in L.s3_leaf_rows(template)]
         for key in keys:
             cells[key] = ""
         return keys

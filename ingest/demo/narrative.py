@@ -169,7 +169,10 @@ def applications_paragraph(unit: Unit, year: int, c: Claims, rng: random.Random)
         parts.append(f"截至年底，结转下年度继续办理{c.carry_forward}件。")
         stated["carry_forward"] = c.carry_forward
     if c.deny_reviews or (c.review == 0 and c.suits == 0):
-        parts.append("全年未发生因政府信息公开工作被申请行政复议、提起行政诉讼的情况。")
+        # at most 10 characters between 未发生 and 行政复议 (the N-5 pattern of spec §8.5)
+        parts.append(rng.choice(["全年未发生政府信息公开行政复议、行政诉讼案件。",
+                                 "全年未发生因政府信息公开引起的行政复议、行政诉讼案件。",
+                                 "全年未发生信息公开类行政复议、行政诉讼案件。"]))
         stated["review"], stated["suits"] = 0, 0
     else:
         parts.append(f"全年因政府信息公开工作被申请行政复议{c.review}件，被提起行政诉讼{c.suits}件。")

@@ -81,43 +81,47 @@ def keys_with(template: str, prefixes: tuple[str, ...]) -> list[str]:
 
 
 def choose(rng: random.Random, fmt: str, template: str, year: int) -> Noise:
+    """Noise for one report.  Every random draw happens whatever the format, so that two versions of a report
+    in different formats (the duplicate) share their habits: markers, label variants, headings."""
     n = Noise()
     st = n.style
-    st["halfwidth"] = rng.random() < (0.5 if fmt == "pipe" else 0.15)
+    d = [rng.random() for _ in range(10)]
+    st["halfwidth"] = d[0] < (0.5 if fmt == "pipe" else 0.15)
     st["enum"] = rng.choices([".", "、", "．"], weights=[6, 3, 1])[0]
-    st["s2_split"] = rng.random() < 0.3
-    st["fourth_span"] = fmt in ("html", "docx", "pdf") and rng.random() < 0.3
-    st["l1_pad"] = 4 if fmt == "text" and rng.random() < 0.3 else 0
-    st["date_top"] = fmt in ("text", "docx", "pdf") and rng.random() < 0.3
-    st["nbsp"] = rng.random() < 0.5
+    st["s2_split"] = d[1] < 0.3
+    st["fourth_span"] = fmt in ("html", "docx", "pdf") and d[2] < 0.3
+    st["l1_pad"] = 4 if fmt == "text" and d[3] < 0.3 else 0
+    st["date_top"] = fmt in ("text", "docx", "pdf") and d[4] < 0.3
+    st["nbsp"] = d[5] < 0.5
     st["heading_tag"] = rng.choice(["strong", "strong", "h3"])
-    st["pipe_per_line"] = fmt == "pipe" and rng.random() < 0.15
+    st["pipe_per_line"] = fmt == "pipe" and d[6] < 0.15
     st["pipe_break"] = rng.choice([" ", ""])
-    st["encoding"] = "gbk" if fmt in ("text", "pipe", "html") and rng.random() < 0.25 else "utf-8"
+    st["encoding"] = "gbk" if fmt in ("text", "pipe", "html") and d[7] < 0.25 else "utf-8"
     st["time"] = f"{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}"
     st["views"] = rng.randint(30, 3000)
-    if rng.random() < 0.4:
-        pool = dict(LINE_BREAKS)
-        if template == "2019":
-            pool.update(LINE_BREAKS_2019)
-        for lid in rng.sample(sorted(pool), k=rng.randint(1, 4)):
-            n.labels[lid] = pool[lid]
-    if rng.random() < 0.12:
-        eligible = [v for v in VARIANTS if v[0] in (template, "both")]
-        _tpl, lid, text, rule, prefixes = rng.choice(eligible)
+    pool = dict(LINE_BREAKS)
+    if template == "2019":
+        pool.update(LINE_BREAKS_2019)
+    breaks = rng.sample(sorted(pool), k=rng.randint(1, 4))
+    if d[8] < 0.4:
+        n.labels.update({lid: pool[lid] for lid in breaks})
+    eligible = [v for v in VARIANTS if v[0] in (template, "both")]
+    _tpl, lid, text, rule, prefixes = rng.choice(eligible)
+    if d[9] < 0.12:
         n.labels[lid] = text
         n.records.append({"rule": rule, "keys": keys_with(template, prefixes), "raw": text, "severity": "info"})
     for sec, variants in HEADING_VARIANTS.items():
+        pick = rng.choice(variants)
         if rng.random() < 0.08:
-            n.headings[sec] = rng.choice(variants).format(year=year)
+            n.headings[sec] = pick.format(year=year)
     if rng.random() < 0.02:
         n.headings[HEADING_TYPO[0]] = HEADING_TYPO[1]
         n.records.append({"rule": "D09", "keys": [], "raw": HEADING_TYPO[1], "severity": "info"})
     r = rng.random()
+    scope = rng.choice(["regulation", "regulation", "s3", "s4", "s2"])
+    marker = rng.choice(MARKERS)
     if r < 0.15:
-        n.marker_scope = rng.choice(["regulation", "regulation", "s3", "s4", "s2"])
-        markers = list(MARKERS)
-        if fmt == "pipe" and n.marker_scope != "regulation":
-            markers.remove("")
-        n.marker = rng.choice(markers)
+        n.marker_scope = scope
+        # pipe text drops empty cells: an empty marker is only safe where it blanks a whole row
+        n.marker = "/" if (marker == "" and fmt == "pipe" and scope != "regulation") else marker
     return n
