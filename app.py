@@ -1,0 +1,38 @@
+"""nianbao 年报监测 — the Streamlit entry point: page config, navigation, shared sidebar filters.
+
+Run with ``bash scripts/run-app.sh`` (or ``streamlit run app.py``); the database path comes from
+the environment variable ``NIANBAO_DB`` (default ``data/nianbao.duckdb``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import filters, queries, ui
+
+st.set_page_config(page_title="年报监测", page_icon=":material/fact_check:", layout="wide",
+                   initial_sidebar_state="expanded")
+
+PAGES = [
+    st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/volume.py", title="申请量", icon=":material/inbox:", url_path="volume"),
+    st.Page("pages/outcomes.py", title="办理结果", icon=":material/rule:", url_path="outcomes"),
+    st.Page("pages/procurement.py", title="政府采购", icon=":material/payments:", url_path="procurement"),
+    st.Page("pages/trends.py", title="年度趋势", icon=":material/trending_up:", url_path="trends"),
+    st.Page("pages/findings.py", title="一致性预警", icon=":material/warning:", url_path="findings"),
+    st.Page("pages/report.py", title="报告详情", icon=":material/description:", url_path="report"),
+    st.Page("pages/data.py", title="数据管理", icon=":material/database:", url_path="data"),
+]
+
+page = st.navigation(PAGES)
+st.sidebar.caption("年报监测 · 乡镇（街道）政府信息公开工作年度报告")
+
+st.session_state["_db_problem"] = None
+try:
+    queries.check_database()
+    filters.draw_sidebar()
+except queries.DbUnavailable as e:
+    st.session_state["_db_problem"] = e
+    st.session_state[filters.SCOPE_KEY] = None
+
+ui.run_page(page)

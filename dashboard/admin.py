@@ -1,0 +1,190 @@
+"""Admin-only actions: the password check, review marks, and uploads that run a load.
+
+* The password comes from :func:`dashboard.config.admin_password` and is compared with
+  :func:`hmac.compare_digest`; each failed attempt in a session makes the next attempt wait
+  longer (0.5 s, 1 s, 2 s, … up to 8 s).
+* Uploads are limited by type and size, their names are reduced to a safe base name (no
+  folders, no ``..``), and they are written into a fresh folder which is then loaded with the
+  store's own load API (copy-on-write: the database file is swapped only when the load
+  succeeded).
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import re
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import config, queries
+
+ADMIN_KEY = "_admin"
+FAILS_KEY = "_admin_fails"
+MAX_DELAY = 8.0
+
+
+def is_admin() -> bool:
+    return st.session_state.get(ADMIN_KEY) is True
+
+
+def failure_delay(fails: int) -> float:
+    """Seconds to wait before checking a password after ``fails`` failed attempts in this session."""
+    return 0.0 if fails <= 0 else min(0.5 * 2 ** (fails - 1), MAX_DELAY)
+
+
+def check_password(entered: str) -> bool:
+    """Compare with the configured password (constant time); slow down repeated failures."""
+    expected = config.admin_password()
+    if not expected:
+        return False
+    fails = int(st.session_state.get(FAILS_KEY, 0))
+    delay = failure_delay(fails)
+    if delay:
+        time.sleep(delay)
+    ok = hmac.compare_digest((entered or "").encode("utf-8"), expected.encode("utf-8"))
+    if ok:
+        st.session_state[ADMIN_KEY] = True
+        st.session_state[FAILS_KEY] = 0
+    else:
+        st.session_state[FAILS_KEY] = fails + 1
+    return ok
+
+
+def logout() -> None:
+    st.session_state[ADMIN_KEY] = False
+
+
+def login_box(key: str, purpose: str) -> bool:
+    """Show the admin login (or the logged-in state); True when the user is admin."""
+    if config.admin_password() is None:
+        st.info(f"{purpose}需要管理员权限，但本系统未设置管理员密码。请由部署人员设置环境变量 "
+                "NIANBAO_ADMIN_PASSWORD（或在 .streamlit/secrets.toml 中设置 admin_password）后重启应用。",
+                icon=":material/lock:")
+        return False
+    if is_admin():
+        c1, c2 = st.columns([4, 1], vertical_alignment="center")
+        c1.caption("已以管理员身份登录。")
+        c2.button("退出管理员", key=f"{key}_logout", on_click=logout, icon=":material/logout:")
+        return True
+    with st.form(key=f"{key}_login", border=True):
+        st.markdown(f"**{purpose}需要管理员密码**")
+        pw = st.text_input("管理员密码", type="password", key=f"{key}_pw")
+        submitted = st.form_submit_button("登录", icon=":material/login:")
+    if submitted:
+        if check_password(pw or ""):
+            st.rerun()
+        n = int(st.session_state.get(FAILS_KEY, 0))
+        st.warning(f"密码不正确（本次会话已失败 {n} 次，下次尝试前将等待 {failure_delay(n):g} 秒）。",
+                   icon=":material/lock:")
+    return False
+
+
+# ---------------------------------------------------------------- reviews
+
+
+REVIEW_ACTIONS = {"confirmed": "确认（确实有问题）", "dismissed": "排除（不是问题）", "open": "恢复为待处理"}
+
+
+def review(finding_id: str, status: str, note: str, reviewer: str) -> str | None:
+    """Record a review mark (admin only).  Returns None on success, else a Chinese reason."""
+    if not is_admin():
+        return "需要管理员登录后才能确认或排除问题"
+    from ingest.store.db import StoreBusy
+    from ingest.store.review import FindingNotFound, set_review
+
+    try:
+        set_review(queries.db_path(), finding_id, status, note.strip(), reviewer.strip() or "管理员")
+    except FindingNotFound as e:
+        return str(e)
+    except StoreBusy as e:
+        return str(e)
+    return None
+
+
+# ---------------------------------------------------------------- uploads
+
+_UNSAFE = re.compile(r"[^\w\u3400-\u9fff（）()\[\]【】.\- ]+")
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave its folder: base name only, no control or path characters."""
+    base = unicodedata.normalize("NFKC", str(name)).replace("\\", "/").split("/")[-1]
+    base = _UNSAFE.sub("_", base).strip(" .")
+    base = re.sub(r"\.{2,}", ".", base)
+    if not base or base.startswith("."):
+        base = "upload" + base
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = stem[:100] or "upload"
+    return f"{stem}.{ext.lower()}" if ext else stem
+
+
+@dataclass
+class UploadCheck:
+    accepted: list[tuple[str, bytes]] = field(default_factory=list)   # (safe name, data)
+    refused: list[tuple[str, str]] = field(default_factory=list)      # (name as given, reason)
+
+
+def check_uploads(files: list[tuple[str, bytes]]) -> UploadCheck:
+    """Apply the type and size limits; rename duplicates so no upload overwrites another."""
+    out = UploadCheck()
+    limit = config.UPLOAD_MAX_MB * 1024 * 1024
+    used: set[str] = set()
+    for name, data in files[: config.UPLOAD_MAX_FILES]:
+        safe = safe_name(name)
+        ext = safe.rpartition(".")[2].lower() if "." in safe else ""
+        if ext not in config.UPLOAD_TYPES:
+            out.refused.append((name, f"不支持的文件类型（只接受 {'、'.join(config.UPLOAD_TYPES)}）"))
+            continue
+        if len(data) > limit:
+            out.refused.append((name, f"文件超过 {config.UPLOAD_MAX_MB} MB"))
+            continue
+        if not data:
+            out.refused.append((name, "文件是空的"))
+            continue
+        final, n = safe, 1
+        while final in used:
+            stem, _, e = safe.rpartition(".")
+            final, n = f"{stem}-{n}.{e}", n + 1
+        used.add(final)
+        out.accepted.append((final, data))
+    for name, _ in files[config.UPLOAD_MAX_FILES:]:
+        out.refused.append((name, f"一次最多上传 {config.UPLOAD_MAX_FILES} 个文件"))
+    return out
+
+
+def save_uploads(accepted: list[tuple[str, bytes]], root: Path | None = None) -> Path:
+    """Write the accepted files into a new folder under the upload root and return it."""
+    root = root or config.upload_root()
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=root))
+    for name, data in accepted:
+        target = (folder / name).resolve()
+        if target.parent != folder.resolve():    # belt and braces: never write outside the folder
+            raise ValueError(f"不安全的文件名：{name}")
+        target.write_bytes(data)
+    return folder
+
+
+def run_upload_load(folder: Path) -> tuple[bool, str]:
+    """Load one upload folder into the database.  Returns (ok, Chinese summary)."""
+    if not is_admin():
+        return False, "需要管理员登录后才能上传和导入报告"
+    from ingest.store.db import StoreBusy
+    from ingest.store.loader import format_summary, load_files
+
+    err = io.StringIO()
+    try:
+        summary = load_files([str(folder)], queries.db_path(), progress=False, lock_timeout=120, err=err)
+    except StoreBusy as e:
+        return False, f"导入未开始：{e}"
+    except Exception as e:  # the load leaves the database untouched on failure
+        return False, f"导入失败，数据库保持导入之前的状态：{type(e).__name__}: {e}"
+    return True, format_summary(summary)

@@ -1,0 +1,237 @@
+"""Every chart of the dashboard: Altair, one style, Chinese titles, axes and tooltips.
+
+Colours are data: the six outcome groups (予以公开 … 其他处理), the applicant types and the
+submission states each have ONE colour map used on every page.  Charts take tidy polars
+frames whose column names are already Chinese where they show up in tooltips.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+FONT = "Noto Sans CJK SC"
+
+OUTCOME_ORDER = ["予以公开", "部分公开", "不予公开", "无法提供", "不予处理", "其他处理"]
+OUTCOME_COLORS = ["#1b7a3a", "#8cc98f", "#c62828", "#ef8a17", "#6a3d9a", "#8a8a8a"]
+
+APPLICANT_ORDER = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他（法人或其他组织）"]
+APPLICANT_COLORS = ["#1f5fa8", "#5b9bd5", "#9cc3e8", "#2a9d8f", "#88cfc3", "#b0bec5"]
+
+STATUS_NAMES = {"published": "已发布", "late": "逾期发布", "has_errors": "有错误", "wrong_template": "模板不符",
+                "missing": "未发布（缺报）"}
+STATUS_SHORT = {"published": "", "late": "迟", "has_errors": "错", "wrong_template": "模", "missing": "缺"}
+STATUS_ORDER = [STATUS_NAMES[k] for k in ("published", "late", "has_errors", "wrong_template", "missing")]
+STATUS_COLORS = ["#4caf50", "#ffb300", "#d32f2f", "#7b1fa2", "#424242"]
+
+CHAIN_NAMES = {"ok": "衔接一致", "break": "衔接断开", "no_prev": "上年无报告"}
+CHAIN_ORDER = list(CHAIN_NAMES.values())
+CHAIN_COLORS = ["#4caf50", "#d32f2f", "#bdbdbd"]
+
+
+def outcome_scale() -> alt.Scale:
+    return alt.Scale(domain=OUTCOME_ORDER, range=OUTCOME_COLORS)
+
+
+def applicant_scale() -> alt.Scale:
+    return alt.Scale(domain=APPLICANT_ORDER, range=APPLICANT_COLORS)
+
+
+def status_scale() -> alt.Scale:
+    return alt.Scale(domain=STATUS_ORDER, range=STATUS_COLORS)
+
+
+def style(chart: alt.TopLevelMixin, title: str, subtitle: str | None = None) -> alt.TopLevelMixin:
+    """The one house style: Chinese font everywhere, title on the left, legend at the bottom."""
+    t = alt.TitleParams(title, subtitle=subtitle or "", anchor="start", fontSize=15, subtitleFontSize=12,
+                        font=FONT, subtitleFont=FONT)
+    # Streamlit sizes charts with "fit"; fitting only the width keeps the plot height we set
+    # (otherwise a title and a bottom legend squeeze the rows to nothing).
+    fit = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return (chart.properties(title=t, autosize=fit)
+            .configure(font=FONT)
+            .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=12, titleFontSize=12, labelLimit=260)
+            .configure_legend(labelFont=FONT, titleFont=FONT, orient="bottom", labelLimit=320, columns=3)
+            .configure_header(labelFont=FONT, titleFont=FONT)
+            .configure_text(font=FONT)
+            .configure_view(strokeWidth=0))
+
+
+def _bar_height(n: int, per: int = 24, lo: int = 160) -> int:
+    return max(lo, per * n + 40)
+
+
+# ---------------------------------------------------------------- 总览
+
+
+def status_heatmap(df: pl.DataFrame, title: str) -> alt.TopLevelMixin:
+    """Unit × year submission matrix; cells are clickable (selection ``pick`` on unit_id + year)."""
+    d = df.with_columns(
+        pl.col("status").replace_strict(STATUS_NAMES, default="未知").alias("状态"),
+        pl.col("status").replace_strict(STATUS_SHORT, default="").alias("标记"),
+        pl.col("year").cast(pl.String).alias("年度"),
+        pl.col("label").alias("单位"),
+        pl.col("errors").alias("错误"), pl.col("warnings").alias("警告"), pl.col("infos").alias("提示"),
+    ).select("unit_id", "year", "单位", "年度", "状态", "标记", "错误", "警告", "提示")
+    order = d["单位"].unique(maintain_order=True).to_list()
+    pick = alt.selection_point(name="pick", fields=["unit_id", "year"], on="click", clear="dblclick")
+    base = alt.Chart(d).encode(
+        x=alt.X("年度:O", title="年度", axis=alt.Axis(orient="top", labelAngle=0)),
+        y=alt.Y("单位:N", title=None, sort=order),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=2, cursor="pointer").encode(
+        color=alt.Color("状态:N", scale=status_scale(), title="提交情况"),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
+        tooltip=["单位", "年度", "状态", "错误", "警告", "提示"],
+    ).add_params(pick)
+    text = base.mark_text(fontSize=13, fontWeight="bold", color="white").encode(text="标记:N")
+    chart = alt.layer(rect, text).properties(height=_bar_height(len(order), 26), width="container")
+    return style(chart, title, "点击格子打开该单位该年度的报告；“缺”未发布，“错”有错误，“模”模板不符，“迟”逾期发布")
+
+
+def region_status_heatmap(df: pl.DataFrame, title: str) -> alt.TopLevelMixin:
+    d = df.select(pl.col("region").alias("县市区"), pl.col("year").cast(pl.String).alias("年度"),
+                  pl.col("units").alias("单位数"), pl.col("missing").alias("未发布"),
+                  pl.col("has_errors").alias("有错误"), pl.col("wrong_template").alias("模板不符"),
+                  pl.col("late").alias("逾期发布"))
+    base = alt.Chart(d).encode(x=alt.X("年度:O", title="年度", axis=alt.Axis(orient="top", labelAngle=0)),
+                               y=alt.Y("县市区:N", title=None))
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("未发布:Q", title="未发布单位数", scale=alt.Scale(scheme="greys")),
+        tooltip=["县市区", "年度", "单位数", "未发布", "有错误", "模板不符", "逾期发布"])
+    text = base.mark_text(fontSize=12).encode(
+        text="未发布:Q",
+        color=alt.condition(alt.datum["未发布"] > 0, alt.value("#b71c1c"), alt.value("#9e9e9e")))
+    n = d["县市区"].n_unique()
+    return style(alt.layer(rect, text).properties(height=_bar_height(n, 24), width="container"), title,
+                 "数字为未发布年报的单位数；选择县市区或乡镇后显示逐个单位的矩阵")
+
+
+# ---------------------------------------------------------------- 申请量
+
+
+def applicant_stacked(long: pl.DataFrame, title: str, subtitle: str | None = None) -> alt.TopLevelMixin:
+    """Horizontal bars per unit, stacked by applicant type.  ``long``: 单位, 申请人类型, 件数."""
+    order = (long.group_by("单位", maintain_order=True).agg(pl.col("件数").sum())
+             .sort("件数", descending=True)["单位"].to_list())
+    chart = alt.Chart(long).mark_bar().encode(
+        y=alt.Y("单位:N", sort=order, title=None),
+        x=alt.X("sum(件数):Q", title="申请件数"),
+        color=alt.Color("申请人类型:N", scale=applicant_scale(), title="申请人类型"),
+        order=alt.Order("序号:Q"),
+        tooltip=["单位", "申请人类型", alt.Tooltip("sum(件数):Q", title="件数")],
+    ).properties(height=_bar_height(len(order)), width="container")
+    return style(chart, title, subtitle)
+
+
+def applicant_by_year(long: pl.DataFrame, title: str) -> alt.TopLevelMixin:
+    """Bars per year stacked by applicant type.  ``long``: 年度, 申请人类型, 件数, 口径."""
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X("年度:O", title="年度", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("口径:N", title="口径"),
+        y=alt.Y("sum(件数):Q", title="申请件数"),
+        color=alt.Color("申请人类型:N", scale=applicant_scale(), title="申请人类型"),
+        order=alt.Order("序号:Q"),
+        tooltip=["年度", "口径", "申请人类型", alt.Tooltip("sum(件数):Q", title="件数")],
+    ).properties(height=320, width="container")
+    return style(chart, title, "每个年度左柱为本年新收，右柱为上年结转")
+
+
+# ---------------------------------------------------------------- 办理结果
+
+
+def outcome_share(long: pl.DataFrame, title: str) -> alt.TopLevelMixin:
+    """100% stacked bars of the outcome groups per unit.  ``long``: 单位, 办理结果, 件数, 序号."""
+    order = long["单位"].unique(maintain_order=True).to_list()
+    chart = alt.Chart(long).mark_bar().encode(
+        y=alt.Y("单位:N", sort=order, title=None),
+        x=alt.X("件数:Q", stack="normalize", title="占办理结果总数的比例", axis=alt.Axis(format="%")),
+        color=alt.Color("办理结果:N", scale=outcome_scale(), title="办理结果"),
+        order=alt.Order("序号:Q"),
+        tooltip=["单位", "办理结果", "件数", alt.Tooltip("占比:Q", format=".1%")],
+    ).properties(height=_bar_height(len(order)), width="container")
+    return style(chart, title, "其他处理：2019 年格式的单行与 2021 年格式三行之和已统一口径")
+
+
+def reason_bars(df: pl.DataFrame, title: str) -> alt.TopLevelMixin:
+    """Reason rows within 不予公开 / 无法提供 / 不予处理 / 其他处理.  ``df``: 办理结果, 理由, 件数, 序号."""
+    order = df["理由标签"].to_list()
+    chart = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("理由标签:N", sort=order, title=None),
+        x=alt.X("件数:Q", title="件数"),
+        color=alt.Color("办理结果:N", scale=outcome_scale(), title="办理结果"),
+        tooltip=["办理结果", "理由", "件数"],
+    ).properties(height=_bar_height(len(order), 22), width="container")
+    return style(chart, title)
+
+
+def rate_bars(df: pl.DataFrame, overall: float | None, title: str) -> alt.TopLevelMixin:
+    """公开率 per unit with the overall rate as a rule.  ``df``: 单位, 公开率, 公开件数, 办理总数."""
+    order = df.sort("公开率", descending=True)["单位"].to_list()
+    bars = alt.Chart(df).mark_bar(color=OUTCOME_COLORS[0]).encode(
+        y=alt.Y("单位:N", sort=order, title=None),
+        x=alt.X("公开率:Q", title="公开率", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=["单位", alt.Tooltip("公开率:Q", format=".1%"), "公开件数", "办理总数"],
+    )
+    layers = [bars]
+    if overall is not None:
+        rule_df = pl.DataFrame({"整体公开率": [overall]})
+        layers.append(alt.Chart(rule_df).mark_rule(color="#212121", strokeDash=[6, 3], size=2).encode(
+            x="整体公开率:Q", tooltip=[alt.Tooltip("整体公开率:Q", format=".1%")]))
+    chart = alt.layer(*layers).properties(height=_bar_height(len(order)), width="container")
+    sub = f"虚线为筛选范围内的整体公开率 {overall:.1%}" if overall is not None else None
+    return style(chart, title, sub)
+
+
+# ---------------------------------------------------------------- 政府采购 / 收费
+
+
+def value_bars(df: pl.DataFrame, value: str, title: str, x_title: str, color: str, fmt: str = ",.2f",
+               subtitle: str | None = None) -> alt.TopLevelMixin:
+    order = df.sort(value, descending=True, nulls_last=True)["单位"].to_list()
+    tips = [c for c in df.columns if c != "单位"]
+    chart = alt.Chart(df).mark_bar(color=color).encode(
+        y=alt.Y("单位:N", sort=order, title=None),
+        x=alt.X(f"{value}:Q", title=x_title),
+        tooltip=["单位", *[alt.Tooltip(f"{c}:Q", format=fmt) if df[c].dtype.is_numeric() else c for c in tips]],
+    ).properties(height=_bar_height(len(order)), width="container")
+    return style(chart, title, subtitle)
+
+
+# ---------------------------------------------------------------- 年度趋势
+
+
+def trend_lines(df: pl.DataFrame, measure_name: str, is_rate: bool, title: str) -> alt.TopLevelMixin:
+    """``df``: 单位, 年度, 数值."""
+    fmt = ".1%" if is_rate else ",.0f"
+    chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
+        x=alt.X("年度:O", title="年度", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("数值:Q", title=measure_name, axis=alt.Axis(format=fmt)),
+        color=alt.Color("单位:N", title="单位", scale=alt.Scale(scheme="tableau10")),
+        tooltip=["单位", "年度", alt.Tooltip("数值:Q", title=measure_name, format=fmt)],
+    ).properties(height=340, width="container")
+    return style(chart, title)
+
+
+def total_trend(df: pl.DataFrame, measure_name: str, is_rate: bool, title: str) -> alt.TopLevelMixin:
+    """``df``: 年度, 数值, 报告数."""
+    fmt = ".1%" if is_rate else ",.0f"
+    base = alt.Chart(df).encode(x=alt.X("年度:O", title="年度", axis=alt.Axis(labelAngle=0)))
+    bars = base.mark_bar(color="#1f5fa8").encode(
+        y=alt.Y("数值:Q", title=measure_name, axis=alt.Axis(format=fmt)),
+        tooltip=["年度", alt.Tooltip("数值:Q", title=measure_name, format=fmt), "报告数"])
+    text = base.mark_text(dy=-8, fontSize=12).encode(y="数值:Q", text=alt.Text("数值:Q", format=fmt))
+    return style(alt.layer(bars, text).properties(height=280, width="container"), title)
+
+
+def chain_heatmap(df: pl.DataFrame, title: str) -> alt.TopLevelMixin:
+    """结转 chain per unit and year.  ``df``: 单位, 年度, 衔接, 上年结转下年度, 本年上年结转, 差额."""
+    order = df["单位"].unique(maintain_order=True).to_list()
+    base = alt.Chart(df).encode(x=alt.X("年度:O", title="年度", axis=alt.Axis(orient="top", labelAngle=0)),
+                                y=alt.Y("单位:N", sort=order, title=None))
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("衔接:N", scale=alt.Scale(domain=CHAIN_ORDER, range=CHAIN_COLORS), title="结转衔接"),
+        tooltip=["单位", "年度", "衔接", "上年结转下年度", "本年上年结转", "差额"])
+    text = base.mark_text(fontSize=12, color="white", fontWeight="bold").encode(text="差额标记:N")
+    return style(alt.layer(rect, text).properties(height=_bar_height(len(order), 24), width="container"), title,
+                 "上一年报告“结转下年度继续办理”（总计）与本年“上年结转”（总计）比较；格中数字为差额")

@@ -1,0 +1,32 @@
+"""What the user is looking at: the sidebar filters as one immutable value.
+
+Kept apart from :mod:`dashboard.filters` (which draws the widgets) so that the query layer can
+take a :class:`Scope` without importing Streamlit widgets.  Empty tuples mean "no restriction".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+LEVELS = ("镇", "乡", "街道", "其他")
+TEMPLATES = ("2019", "2021", "其他")
+TEMPLATE_NAMES = {"2019": "2019 年格式（60 号文）", "2021": "2021 年格式（30 号文）", "其他": "旧格式、混合或未识别"}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    years: tuple[int, int] | None = None       # inclusive range; None = every year
+    regions: tuple[str, ...] = ()              # county-level regions
+    units: tuple[str, ...] = ()                # unit_id values ("丰城市/泉港镇")
+    name: str = ""                             # part of a unit's name
+    levels: tuple[str, ...] = ()               # 镇 / 乡 / 街道 / 其他
+    templates: tuple[str, ...] = ()            # 2019 / 2021 / 其他
+    severities: tuple[str, ...] = ()           # error / warning / info
+
+    def without_years(self) -> Scope:
+        return Scope(None, self.regions, self.units, self.name, self.levels, self.templates, self.severities)
+
+    def is_narrowed_to_units(self) -> bool:
+        return bool(self.regions or self.units or self.name or self.levels)

@@ -1,0 +1,305 @@
+"""Small shared widgets: charts with their numbers, tables, KPI rows, severity markers, messages.
+
+``show_chart`` and ``show_table`` are the single places where every chart and table of every
+page is drawn; export buttons (PNG/SVG, CSV/XLSX) belong in :func:`_export_slot` only.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import html
+import logging
+import re
+from collections.abc import Callable, Sequence
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import config
+from dashboard.queries import DbUnavailable
+from dashboard.scope import SEVERITY_NAMES
+
+log = logging.getLogger("nianbao.dashboard")
+
+SEVERITY_ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
+SEVERITY_BADGE_COLORS = {"error": "red", "warning": "orange", "info": "blue"}
+SEVERITY_FILL = {"error": "#b71c1c", "warning": "#e65100", "info": "#0d47a1"}
+SEVERITY_SOFT = {"error": "#ffcdd2", "warning": "#ffe0b2", "info": "#bbdefb"}
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: object) -> str:
+    """Text from a report, safe inside ``st.markdown`` (no Markdown, no HTML, no links)."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+def esc(text: object) -> str:
+    """Text from a report, safe inside HTML."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+# ---------------------------------------------------------------- charts and tables
+
+
+_BAD_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def _export_slot(kind: str, title: str, data: pl.DataFrame, key: str, chart: alt.TopLevelMixin | None = None) -> None:
+    """Where export buttons go (chart PNG/SVG, table CSV/XLSX): one place for every page.
+
+    ``kind`` is "chart" or "table".  The files are made only when a button is clicked (callable
+    ``data``); pictures carry the title, the current filter and the data date (dashboard/export.py).
+    """
+    from dashboard import export, filters
+
+    stem = _BAD_FILE_CHARS.sub("_", title).strip("_") or "导出"
+    buttons = []
+    if kind == "chart" and chart is not None:
+        scope_line, day = filters.describe(filters.current()), _data_date()
+        buttons += [("图片 PNG", "png", "image/png", ":material/image:",
+                     lambda: export.chart_png(chart, title=title, scope=scope_line, data_date=day)),
+                    ("矢量图 SVG", "svg", "image/svg+xml", ":material/image:",
+                     lambda: export.chart_svg(chart, title=title, scope=scope_line, data_date=day))]
+    buttons += [("表格 CSV", "csv", "text/csv", ":material/download:", lambda: export.table_csv(data)),
+                ("表格 XLSX", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 ":material/download:", lambda: export.table_xlsx(data, title, title=title))]
+    for col, (label, ext, mime, icon, make) in zip(st.columns(len(buttons)), buttons, strict=True):
+        col.download_button(label, data=make, file_name=f"{stem}.{ext}", mime=mime, key=f"{key}_dl_{ext}",
+                            icon=icon, on_click="ignore")
+
+
+def _data_date() -> str:
+    """Date of the latest load (the "数据日期" printed on exported pictures)."""
+    from dashboard import queries
+
+    try:
+        when = queries.file_query("SELECT max(ingested_at) AS t FROM reports WHERE status = 'current'")["t"][0]
+    except Exception:  # never let a caption break a page
+        when = None
+    return when.strftime("%Y-%m-%d") if when is not None else "未知"
+
+
+def show_chart(chart: alt.TopLevelMixin, data: pl.DataFrame, title: str, key: str,
+               on_select: str | Callable | None = None):
+    """Draw an Altair chart, a "查看数据" expander with its numbers, and (later) export buttons.
+
+    Returns the selection state when ``on_select`` is given.
+    """
+    kwargs = {"key": key, "width": "stretch"}
+    if on_select is not None:
+        kwargs["on_select"] = on_select
+    event = st.altair_chart(chart, **kwargs)
+    with st.expander(f"查看数据：{title}", icon=":material/table:"):
+        st.dataframe(data, hide_index=True, width="stretch")
+        _export_slot("chart", title, data, key, chart)
+    return event
+
+
+def show_table(df: pl.DataFrame, title: str | None, key: str, *, column_config: dict | None = None,
+               height: int | str = "auto", on_select: str | Callable | None = None,
+               selection_mode: str = "single-row", caption: str | None = None, styler=None):
+    """Draw a table (optionally selectable) with its title, caption and (later) export buttons."""
+    if title:
+        st.markdown(f"**{title}**")
+    if caption:
+        st.caption(caption)
+    kwargs: dict = {"hide_index": True, "width": "stretch", "key": key, "height": height}
+    if column_config:
+        kwargs["column_config"] = column_config
+    if on_select is not None:
+        kwargs["on_select"] = on_select
+        kwargs["selection_mode"] = selection_mode
+    event = st.dataframe(styler if styler is not None else df, **kwargs)
+    _export_slot("table", title or key, df, key)
+    return event
+
+
+# ---------------------------------------------------------------- figures
+
+
+def fmt_int(v) -> str:
+    return "—" if v is None else f"{round(v):,}"
+
+
+def fmt_pct(v) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def kpi_row(items: Sequence[tuple[str, str, str | None]]) -> None:
+    """One row of key figures: (label, value, help)."""
+    cols = st.columns(len(items))
+    for col, (label, value, help_) in zip(cols, items, strict=True):
+        col.metric(label, value, help=help_, border=True)
+
+
+def severity_cards(counts: dict[str, int], severities: Sequence[str] = ("error", "warning", "info")) -> None:
+    """Big, strongly coloured finding counts per severity (numbers only; no report text)."""
+    cells = []
+    for s in severities:
+        n = int(counts.get(s, 0))
+        fill = SEVERITY_FILL[s] if n else "#9e9e9e"
+        cells.append(
+            f'<div style="flex:1;min-width:140px;background:{fill};color:#fff;border-radius:8px;'
+            f'padding:10px 16px;font-weight:700">'
+            f'<div style="font-size:14px">{esc(SEVERITY_NAMES[s])}</div>'
+            f'<div style="font-size:30px;line-height:1.2">{n:,} <span style="font-size:14px">条</span></div></div>')
+    st.html(f'<div style="display:flex;gap:12px;flex-wrap:wrap">{"".join(cells)}</div>')
+
+
+def severity_badge(severity: str, text: str | None = None) -> None:
+    st.badge(text or SEVERITY_NAMES.get(severity, severity), icon=SEVERITY_ICONS.get(severity),
+             color=SEVERITY_BADGE_COLORS.get(severity, "gray"))
+
+
+def severity_label(severity: str) -> str:
+    """Plain-text marker for tables (a filled square shape per level is added by the table styler)."""
+    return {"error": "■ 错误", "warning": "▲ 警告", "info": "● 提示"}.get(severity, severity)
+
+
+def style_severity(df_pd, column: str = "级别"):
+    """pandas Styler that fills the severity column with the strong severity colours."""
+    fills = {"■ 错误": SEVERITY_FILL["error"], "▲ 警告": SEVERITY_FILL["warning"], "● 提示": SEVERITY_FILL["info"]}
+
+    def paint(v):
+        f = fills.get(v)
+        return f"background-color: {f}; color: white; font-weight: bold" if f else ""
+
+    return df_pd.style.map(paint, subset=[column])
+
+
+# ---------------------------------------------------------------- messages
+
+
+def empty_state(what: str, todo: str) -> None:
+    """Say what is empty and what to do about it."""
+    st.info(f"{what}。{todo}", icon=":material/info:")
+
+
+def show_db_problem(err: DbUnavailable) -> None:
+    if err.kind == "missing":
+        head = "还没有数据库，暂时无法显示数据"
+    elif err.kind == "schema":
+        head = "数据库结构不完整，暂时无法显示数据"
+    else:
+        head = "数据库文件无法读取，暂时无法显示数据"
+    st.error(f"{head}。{err.message}", icon=":material/database:")
+    st.markdown(f"**如何处理：** {config.rebuild_hint()}。管理员也可以在“数据管理”页面上传报告文件。")
+
+
+_IN_APP: contextvars.ContextVar[bool] = contextvars.ContextVar("nianbao_in_app", default=False)
+
+
+def page_guard() -> None:
+    """Make sure a page runs inside app.py (its sidebar filters and navigation).
+
+    Streamlit keeps a legacy mode for apps with a ``pages/`` folder: until the first script run
+    has called ``st.navigation``, a deep link such as ``/overview`` that matches a file name in
+    ``pages/`` runs that file on its own.  When that happens (the first request after a server
+    start), switch the legacy mode off and rerun, so app.py handles the same URL.
+    """
+    if _IN_APP.get():
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
+def db_guard() -> None:
+    """Stop the page with a plain-Chinese message when the database cannot be read."""
+    page_guard()
+    problem = st.session_state.get("_db_problem")
+    if problem is not None:
+        show_db_problem(problem)
+        st.stop()
+
+
+def run_page(page) -> None:
+    """Run a page; turn any error into a plain-Chinese message instead of a traceback."""
+    token = _IN_APP.set(True)
+    try:
+        page.run()
+    except DbUnavailable as e:
+        show_db_problem(e)
+    except Exception as e:  # the last safety net: never show a traceback to users
+        log.exception("page failed")
+        st.error("页面显示时出错。请刷新页面重试；如果问题持续，请把下面的信息告诉维护人员。",
+                 icon=":material/report:")
+        with st.expander("技术信息（供维护人员）"):
+            st.text(f"{type(e).__name__}: {e}")
+    finally:
+        _IN_APP.reset(token)
+
+
+# ---------------------------------------------------------------- navigation and problem lists
+
+REPORT_PAGE = "pages/report.py"
+FINDINGS_PAGE = "pages/findings.py"
+
+
+def open_report(unit_id: str, year: int, cell: str | None = None, finding: str | None = None) -> None:
+    """Switch to 报告详情 for one unit and year (optionally pointing at a cell / finding)."""
+    params = {"unit": unit_id, "year": str(int(year))}
+    if cell:
+        params["cell"] = cell
+    if finding:
+        params["finding"] = finding
+    st.switch_page(REPORT_PAGE, query_params=params)
+
+
+def findings_frame(df: pl.DataFrame, with_unit: bool = True) -> pl.DataFrame:
+    """The problem list as shown to users (Chinese column names, severity markers)."""
+    cols = [pl.col("severity").map_elements(severity_label, return_dtype=pl.String).alias("级别")]
+    if with_unit:
+        cols += [pl.col("unit").alias("单位"), pl.col("region").alias("县市区"), pl.col("year").alias("年度")]
+    cols += [pl.col("rule").alias("规则"), pl.col("message").alias("问题说明"),
+             pl.col("expected").alias("应为"), pl.col("actual").alias("报告为"),
+             pl.col("review_status").replace_strict(REVIEW_NAMES, default="待处理").alias("审核状态")]
+    return df.select(cols)
+
+
+REVIEW_NAMES = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
+
+
+def findings_table(df: pl.DataFrame, key: str, title: str | None = None, with_unit: bool = True,
+                   height: int | str = "auto") -> int | None:
+    """Draw a selectable problem list with unmistakable severity colours; returns the selected row."""
+    shown = findings_frame(df, with_unit)
+    styler = style_severity(shown.to_pandas())
+    event = show_table(shown, title, key, styler=styler, on_select="rerun", height=height,
+                       column_config={"问题说明": st.column_config.TextColumn(width="large"),
+                                      "应为": st.column_config.NumberColumn(format="%g"),
+                                      "报告为": st.column_config.NumberColumn(format="%g")})
+    rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
+    rows = fresh_selection(key, list(rows))
+    return rows[0] if rows else None
+
+
+def fresh_selection(key: str, selection: list):
+    """``selection`` when it differs from the one already acted on for ``key``, else ``[]``.
+
+    A chart or table selection survives reruns; acting on it once (e.g. opening a report)
+    must not repeat every time the page is drawn again.
+    """
+    last_key = f"_last_selection_{key}"
+    if not selection:
+        st.session_state[last_key] = None
+        return []
+    if selection == st.session_state.get(last_key):
+        return []
+    st.session_state[last_key] = selection
+    return selection
+
+
+def with_unit_label(df: pl.DataFrame, alias: str = "单位") -> pl.DataFrame:
+    """Add a display name per unit: the bare name, or "名称（县市区）" when names repeat."""
+    if df.is_empty():
+        return df.with_columns(pl.lit(None, dtype=pl.String).alias(alias))
+    names = df.select("unit_id", "unit").unique()
+    dup = names["unit"].is_duplicated().any()
+    if dup:
+        return df.with_columns((pl.col("unit") + pl.lit("（") + pl.col("region").fill_null("未知")
+                                + pl.lit("）")).alias(alias))
+    return df.with_columns(pl.col("unit").alias(alias))

@@ -1,0 +1,74 @@
+"""数据管理: what was loaded, what was rejected and why, freshness, and (admin) uploads."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import admin, config, filters, queries, ui
+
+ui.page_guard()
+st.title("数据管理")
+
+problem = st.session_state.get("_db_problem")
+if problem is not None:
+    ui.show_db_problem(problem)
+else:
+    scope = filters.current()
+    info = queries.db_info()
+    st.subheader("数据库")
+    ui.kpi_row([
+        ("现行年报", ui.fmt_int(info["current"]), "每个单位每年的最新一份"),
+        ("旧版本 / 重复文件", f"{ui.fmt_int(info['superseded'])} / {ui.fmt_int(info['duplicate'])}",
+         "被新版本替代的文件仍保留；内容相同的文件只记一次"),
+        ("单位数", ui.fmt_int(info["units"]), None),
+        ("最近入库", str(info["last_ingested"] or "—")[:19], "最近一次导入新文件的时间"),
+        ("数据库更新", info["modified"].strftime("%Y-%m-%d %H:%M"), "数据库文件最后修改时间（导入或审核）"),
+    ])
+    st.caption(f"数据库文件：{ui.md_escape(info['path'])}（{info['size_mb']:.1f} MB，"
+               f"结构版本 {ui.md_escape(info['meta'].get('schema_version', '未知'))}）")
+
+    st.subheader("无法解析的文件")
+    rejected = queries.rejected_files()
+    if rejected.is_empty():
+        st.success("最近一次处理中没有无法解析的文件。", icon=":material/check_circle:")
+    else:
+        ui.show_table(rejected.select(pl.col("file_name").alias("文件名"), pl.col("reason").alias("原因"),
+                                      pl.col("logged_at").alias("时间"), pl.col("file").alias("文件位置")),
+                      None, key="data_rejected",
+                      caption="这些文件没有进入数据库，也不会出现在统计中。常见原因：扫描件（需要 OCR）、不是年度报告、文件损坏。")
+
+    st.subheader("导入记录")
+    runs = queries.load_runs()
+    ui.show_table(runs.rename({"run_id": "批次", "started_at": "开始", "finished_at": "结束", "files_seen": "文件数",
+                               "loaded": "新入库", "new_version": "新版本", "unchanged": "未变化", "duplicate": "重复",
+                               "rejected": "无法解析", "skipped": "跳过", "findings_error": "错误",
+                               "findings_warning": "警告", "findings_info": "提示"}),
+                  None, key="data_runs")
+
+    st.subheader("已入库的文件")
+    reports = queries.loaded_reports(scope)
+    status_names = {"current": "现行", "superseded": "已被替代", "duplicate": "重复"}
+    ui.show_table(reports.select(pl.col("unit").alias("单位"), pl.col("region").alias("县市区"),
+                                 pl.col("year").alias("年度"), pl.col("template").alias("模板"),
+                                 pl.col("status").replace_strict(status_names, default="其他").alias("状态"),
+                                 pl.col("version").alias("版本"), pl.col("format").alias("格式"),
+                                 pl.col("file_name").alias("文件名"), pl.col("ingested_at").alias("入库时间"),
+                                 pl.col("parser_version").alias("解析程序版本")),
+                  None, key="data_reports", height=360,
+                  caption=ui.md_escape(filters.describe(scope)) + "（最多列出最近导入的 500 个）")
+
+st.subheader("上传报告文件")
+st.caption(f"接受 {'、'.join(config.UPLOAD_TYPES)} 文件，每个不超过 {config.UPLOAD_MAX_MB} MB。"
+           "上传后自动解析、入库并重新核对；导入完成前数据库保持原样，失败不会损坏已有数据。")
+if admin.login_box("data_admin", "上传报告"):
+    files = st.file_uploader("选择报告文件（可多选）", type=list(config.UPLOAD_TYPES), accept_multiple_files=True,
+                             key="data_upload", max_upload_size=config.UPLOAD_MAX_MB)
+    if files and st.button("导入这些文件", type="primary", icon=":material/upload:", key="data_upload_go"):
+        check = admin.check_uploads([(f.name, f.getvalue()) for f in files])
+        for name, reason in check.refused:
+            st.warning(f"{ui.md_escape(name)}：{reason}", icon=":material/block:")
+        if check.accepted:
+            with st.spinner(f"正在解析并导入 {len(check.accepted)} 个文件……"):
+                folder = admin.save_uploads(check.accepted)
+                ok, text = admin.run_upload_load(folder)
+            (st.success if ok else st.warning)("导入完成" if ok else "导入没有完成", icon=":material/info:")
+            st.text(text)
