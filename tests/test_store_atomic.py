@@ -207,3 +207,22 @@ def test_load_completes_while_a_review_waits(corpora: dict, tmp_path: Path) -> N
     con = connect_readonly(db)
     assert con.execute("SELECT count(*) FROM reports").fetchall()[0][0] == 30 + 300
     con.close()
+
+
+def test_ctrl_c_leaves_the_previous_state(corpora: dict) -> None:
+    """SIGINT to the whole process group (what Ctrl-C in a terminal does), at several moments."""
+    before_sha = file_sha(corpora["before"])
+    after = digest(corpora["after"])
+    for i, share in enumerate((0.3, 0.5, 0.7)):
+        db = corpora["base"] / f"int{i}.duckdb"
+        shutil.copyfile(corpora["before"], db)
+        p = start_load(db, corpora["new"])
+        time.sleep(corpora["duration"] * share)
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGINT)
+        code = p.wait(timeout=60)
+        if file_sha(db) == before_sha:
+            assert code != 0          # 130 with a plain message, or killed by SIGINT before the load began
+        else:                         # the interrupt came after the swap: the load is complete
+            assert digest(db) == after
+        assert temp_glob(db) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -71,6 +72,22 @@ def _parse_task(parser: Parser, path: str) -> tuple[str, object]:
         return "error", f"解析时发生内部错误（{type(e).__name__}: {e}）"[:MAX_REASON]
 
 
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them (a worker dying of
+    KeyboardInterrupt mid-task can leave ProcessPoolExecutor waiting forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started; workers finish their current chunk and exit.
+
+    Workers are not terminated: one killed while sending its result leaves a half-written
+    message in the result pipe, and the executor's manager thread then blocks for ever on it,
+    so the interpreter would never exit.  Chunks are small, so this takes at most a few seconds.
+    """
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _apply(item: FileItem, outcome: tuple[str, object]) -> None:
     kind, value = outcome
     if kind == "ok":
@@ -86,18 +103,22 @@ def parse_items(items: list[FileItem], parser: Parser, workers: int | None = Non
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     done = 0
     if n_workers > 1 and len(items) >= POOL_MIN_FILES:
-        chunk = max(1, min(16, len(items) // (n_workers * 8)))
+        chunk = max(1, min(4, len(items) // (n_workers * 8)))
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_worker_init)
         try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-                for item, outcome in zip(items, pool.map(task, [i.path for i in items], chunksize=chunk),
-                                         strict=False):
-                    _apply(item, outcome)
-                    done += 1
-                    if bar:
-                        bar(1)
+            for item, outcome in zip(items, pool.map(task, [i.path for i in items], chunksize=chunk), strict=False):
+                _apply(item, outcome)
+                done += 1
+                if bar:
+                    bar(1)
         except BrokenProcessPool:
-            pass                            # a worker died (e.g. killed): finish the rest here
+            pool.shutdown(wait=False, cancel_futures=True)   # a worker died (e.g. killed): finish the rest here
+        except BaseException:
+            _stop_pool(pool)                # Ctrl-C or an error: do not wait for the workers
+            raise
+        else:
+            pool.shutdown(wait=True)
     for item in items[done:]:
         _apply(item, task(item.path))
         if bar:
@@ -252,7 +273,7 @@ def run_load(paths: list[str], db_path: str = DEFAULT_DB, manifest: str | None =
         return 2
     try:
         summary = load_files(paths, db_path, pins, progress, parser, workers, lock_timeout, err)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, duckdb.InterruptException):
         print("入库已中断，数据库保持本次运行之前的状态", file=err)
         return 130
     except StoreBusy as e:
