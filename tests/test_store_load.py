@@ -399,3 +399,15 @@ def test_data_tables_constant_matches_schema(tmp_path: Path) -> None:
     db = tmp_path / "n.duckdb"
     load_parsed(db, [item_for(make_result(year=2020))])
     assert set(snapshot(db)) == set(DATA_TABLES)
+
+
+def test_database_of_another_schema_version_is_refused_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    load_parsed(db, [item_for(make_result(year=2020))])
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = '0' WHERE name = 'schema_version'")
+    con.close()
+    before = db.read_bytes()
+    code, _, err = load(tmp_path, db, tmp_path / "nothing-here")
+    assert code != 0 and "数据库结构版本为 0" in err
+    assert db.read_bytes() == before

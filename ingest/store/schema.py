@@ -360,8 +360,26 @@ SELECT file, file_name, sha256, reason, logged_at, run_id FROM (
 """
 
 
+class SchemaMismatch(RuntimeError):
+    """The database was written by another version of this schema."""
+
+
+def stored_schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]).fetchall()
+    if rows[0][0] == 0:
+        return None
+    got = con.execute(f"SELECT value FROM {META} WHERE name = 'schema_version'").fetchall()
+    return int(got[0][0]) if got else None
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table (if missing) and (re)create every view; fill ``key_labels`` once."""
+    """Create every table (if missing) and (re)create every view; fill ``key_labels`` once.
+
+    Raises :class:`SchemaMismatch` on a database of another schema version (no silent migration).
+    """
+    found = stored_schema_version(con)
+    if found is not None and found != SCHEMA_VERSION:
+        raise SchemaMismatch(f"数据库结构版本为 {found}，本程序为 {SCHEMA_VERSION}：请换用新的数据库文件重新入库")
     con.execute(_TABLE_DDL)
     con.execute(_view_ddl())
     con.execute(f"INSERT OR REPLACE INTO {META} VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
