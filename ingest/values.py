@@ -11,6 +11,10 @@ from ingest.textnorm import clean
 _NUMBER = re.compile(r"^([+-]?\d[\d,，]*(?:\.\d+)?)(万元|元|件|项|个|条)?$")
 ZERO_MARKERS = {"-", "—", "——", "–", "－", "无", "〃"}
 NA_MARKERS = {"/", "／", "\\"}
+# No count or amount in a report comes near 10^15: a longer run of digits is a typo or junk, and past it a
+# DOUBLE (the store) loses exactness, DuckDB refuses integers over 128 bits, int() refuses over 4300 digits
+# and float() overflows to inf (not valid JSON).  Such a cell is text, which the checks report (S3-4 …).
+MAX_INT_DIGITS = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,8 @@ def classify(raw: str) -> CellValue:
     m = _NUMBER.match(s)
     if m:
         num = m.group(1).replace(",", "").replace("，", "")
+        if len(num.split(".")[0].lstrip("+-")) > MAX_INT_DIGITS:
+            return CellValue(raw, "text", None)
         unit = m.group(2)
         if unit in ("件", "项", "个", "条"):
             unit = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,6 +32,10 @@ class Finding:
                 "evidence": self.evidence}
 
 
+# A message is one line (spec §9.1), also when it quotes a cell printed on several lines.
+_LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
+
+
 def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:g}" if v != int(v) else str(int(v))
@@ -44,5 +49,5 @@ def make(entry: str, keys: list[str], *, expected=None, actual=None, assumed_zer
     values = {"expected": _fmt(expected) if expected is not None else "",
               "actual": _fmt(actual) if actual is not None else "", **fields}
     return Finding(rule=spec.get("rule", entry), severity=spec["severity"], keys=sorted(keys),
-                   message=spec["message"].format(**values), expected=expected, actual=actual,
-                   assumed_zero=sorted(set(assumed_zero or [])), evidence=evidence)
+                   message=_LINE_BREAKS.sub(" ", spec["message"].format(**values)), expected=expected,
+                   actual=actual, assumed_zero=sorted(set(assumed_zero or [])), evidence=evidence)

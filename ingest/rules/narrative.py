@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ingest.rules.cellview import CellView
 from ingest.rules.findings import Finding, make
 from ingest.textnorm import squash
+from ingest.values import MAX_INT_DIGITS
 
 _OTHER_SCOPE = re.compile(r"备案|全市|全区|全县|全省|各镇|各乡|各街道|各部门|累计|历年|同比|上年度?(?:共|同期)")
 _NUM = r"(\d+)"
@@ -36,6 +37,8 @@ def _statements(text: str, pattern: str, skip_before: str | None = None) -> list
         if _OTHER_SCOPE.search(lead + m.group(0)):
             continue
         if skip_before and re.search(skip_before, text[max(0, m.start() - 8):m.start()]):
+            continue
+        if len(m.group(m.lastindex)) > MAX_INT_DIGITS:     # not a count (and int() refuses 4300+ digits)
             continue
         out.append(Statement(m.group(0), int(m.group(m.lastindex)), context))
     return out

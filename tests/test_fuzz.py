@@ -1,0 +1,289 @@
+"""Fuzzing the parser (issue 7 item 1) and hostile content inside valid documents (item 2).
+
+Whatever the bytes, ``parse_file`` returns a result that keeps the output invariants
+(``fuzzkit.check_result``: keys of the template only, numbers or null, kinds consistent with values,
+findings with a rule, a severity and one line of Chinese, a plausible year, strict JSON) or raises
+``RejectedFile`` with one line of Chinese — never another exception.
+
+The properties here are a small, fast sample (hypothesis, a few hundred inputs in all); the bounded
+10,000-input run is ``bench/fuzz_parse.py``.  Regression tests for what fuzzing found sit at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from ingest.demo.layout import EXTENSIONS, render
+from ingest.errors import RejectedFile
+from ingest.sniff import strip_invisible
+from ingest.values import classify
+from tests import fuzzkit as F
+from tests.reportkit import base_report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fuzz_settings(n: int, seconds: float | None = 5):
+    """``n`` examples, each allowed a few seconds (a hang, not slowness, is what this catches).
+
+    ``seconds=None`` for the slow ones (PDF, rendering DOCX/PDF): no wall-clock deadline, which a busy
+    machine would trip, and no shrinking; ``fuzzkit.outcome`` still stops a parse over its CPU budget.
+    """
+    if seconds is None:
+        return settings(max_examples=n, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(max_examples=n, deadline=timedelta(seconds=seconds),
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+# Fewer PDF examples: reading a PDF costs ~50 times a text file.
+BYTE_EXAMPLES = {"text": 150, "html": 120, "docx": 120, "pdf": 25}
+SLOW = {"pdf"}
+
+
+# ------------------------------------------------------------------------------------------- (a) bytes
+
+@pytest.mark.parametrize("fmt", F.FORMATS)
+def test_byte_mutations_parse_or_refuse(fmt: str) -> None:
+    seeds = F.seeds_for(fmt)
+    names = F.byte_mutators_for(fmt)
+
+    @fuzz_settings(BYTE_EXAMPLES[fmt], seconds=None if fmt in SLOW else 5)
+    @given(seed=st.sampled_from(seeds), ops=st.lists(st.sampled_from(names), min_size=1, max_size=3),
+           rnd=st.randoms(use_true_random=False))
+    def prop(seed: F.Seed, ops: list[str], rnd: random.Random) -> None:
+        data = seed.data
+        for op in ops:
+            data = F.BYTE_MUTATOR[op](data, rnd)
+        F.outcome(data, seed.filename)
+
+    prop()
+
+
+@pytest.mark.parametrize("fmt", ["text", "html"])
+def test_mislabelled_encodings_parse_or_refuse(fmt: str) -> None:
+    seeds = [s for s in F.seeds_for(fmt) if F.decoded(s)]
+
+    @fuzz_settings(100)
+    @given(seed=st.sampled_from(seeds), enc=st.sampled_from(F.ENCODING_MUTATORS[fmt]),
+           mutate=st.booleans(), rnd=st.randoms(use_true_random=False))
+    def prop(seed: F.Seed, enc, mutate: bool, rnd: random.Random) -> None:
+        text = F.decoded(seed)
+        if mutate:
+            text = F.mutate_text(text, rnd, 2)
+        F.outcome(enc[1](text, rnd), seed.filename)
+
+    prop()
+
+
+@pytest.fixture(scope="module")
+def clean_2021() -> dict:
+    rep = base_report("2021")
+    return {fmt: render(rep, fmt) for fmt in ("pipe", "html")}
+
+
+def _cells(data: bytes, name: str) -> dict:
+    r = F.parse_bytes(data, name)
+    F.check_result(r)
+    return r["cells"]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-16-le", "utf-16-be"])
+def test_text_in_another_encoding_reads_the_same(clean_2021: dict, encoding: str) -> None:
+    text = clean_2021["pipe"].decode("utf-8")
+    want = _cells(clean_2021["pipe"], "r.txt")
+    assert want, "the clean report must have cells"
+    assert _cells(text.encode(encoding), "r.txt") == want
+
+
+def test_utf8_text_with_a_stray_byte_is_read_or_refused_in_plain_words(clean_2021: dict) -> None:
+    data = clean_2021["pipe"]
+    broken = data[:200] + b"\xff" + data[200:]
+    try:
+        r = F.parse_bytes(broken, "r.txt")
+    except RejectedFile as e:
+        F.check_refusal(e)
+        assert e.code == "encoding"
+        return
+    F.check_result(r)
+
+
+def test_gbk_page_that_declares_utf8_reads_the_same(clean_2021: dict) -> None:
+    html = clean_2021["html"].decode("utf-8")
+    assert "charset=utf-8" in html
+    want = _cells(clean_2021["html"], "r.html")
+    assert _cells(html.encode("gbk"), "r.html") == want
+
+
+@pytest.mark.parametrize("label", ["gb2312", "gbk", "big5", "utf-7", "base64", "rot13", "x-nonsense"])
+def test_utf8_page_that_declares_another_charset_reads_the_same(clean_2021: dict, label: str) -> None:
+    html = clean_2021["html"].decode("utf-8").replace("charset=utf-8", f"charset={label}")
+    assert _cells(html.encode("utf-8"), "r.html") == _cells(clean_2021["html"], "r.html")
+
+
+def test_utf16_page_without_bom_reads_the_same(clean_2021: dict) -> None:
+    html = clean_2021["html"].decode("utf-8")
+    assert _cells(html.encode("utf-16-le"), "r.html") == _cells(clean_2021["html"], "r.html")
+
+
+# ------------------------------------------------------------------------------------------- (b) text
+
+def test_text_mutations_through_text_reader_and_mapper() -> None:
+    seeds = [s for s in F.seeds_for("text") if F.decoded(s)]
+
+    @fuzz_settings(200)
+    @given(seed=st.sampled_from(seeds), rnd=st.randoms(use_true_random=False))
+    def prop(seed: F.Seed, rnd: random.Random) -> None:
+        F.outcome(F.mutate_text(F.decoded(seed), rnd).encode("utf-8"), seed.filename)
+
+    prop()
+
+
+def test_document_mutations_through_the_mapper() -> None:
+    docs = F.seed_documents()
+
+    @fuzz_settings(150)
+    @given(doc=st.sampled_from(docs), rnd=st.randoms(use_true_random=False))
+    def prop(doc, rnd: random.Random) -> None:
+        F.parse_doc(F.mutate_document(doc, rnd))
+
+    prop()
+
+
+@pytest.mark.parametrize("demo_fmt,n", [("pipe", 60), ("text", 40), ("html", 40), ("docx", 12), ("pdf", 8)])
+def test_mutated_reports_rendered_in_each_format(demo_fmt: str, n: int) -> None:
+    @fuzz_settings(n, seconds=5 if demo_fmt in ("pipe", "text", "html") else None)
+    @given(template=st.sampled_from(["2019", "2021"]), rnd=st.randoms(use_true_random=False))
+    def prop(template: str, rnd: random.Random) -> None:
+        rep = F.mutate_report(F.demo_report(template), rnd)
+        F.outcome(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
+
+    prop()
+
+
+@pytest.mark.parametrize("number", ["-3", "2.5", "+5", "1,234", "99999999999999", "０", "−1", "1e5", "0x1F"])
+def test_any_printed_number_in_any_cell(number: str) -> None:
+    rep = base_report("2021")
+    for key in list(rep.cells)[::7]:
+        rep.cells[key] = number
+    r = F.parse_bytes(render(rep, "pipe"), "r.txt")
+    F.check_result(r)
+
+
+# ------------------------------------------------------------------------------------------- (c) hostile content
+
+DEMO_FORMATS = ["text", "pipe", "html", "docx", "pdf"]
+
+
+def _squeeze(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+@pytest.mark.parametrize("demo_fmt", DEMO_FORMATS)
+def test_hostile_narrative_is_kept_as_plain_text(demo_fmt: str) -> None:
+    rep = base_report("2021")
+    rep.sections["一"] += "".join(f"\n{h}" for h in F.HOSTILE)
+    rep.sections["五"] = "问题：" + "；".join(F.HOSTILE) + "。"
+    r = F.parse_bytes(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
+    F.check_result(r)
+    assert r["unit"] == "栖云镇" and r["year"] == 2023 and r["template"] == "2021"
+    text = "\n".join(r["sections"].values())
+    for h in F.HOSTILE:
+        want = strip_invisible(h)        # bidi controls are removed on purpose (spec §12.7)
+        if demo_fmt == "pdf":            # a PDF re-wraps lines: compare without white space
+            assert _squeeze(want) in _squeeze(text), h
+        else:
+            assert want in text, f"{h!r} not kept verbatim in sections"
+    assert not any(k.startswith("s3.") and r["kinds"][k] == "text" for k in r["cells"]), "narrative leaked into cells"
+
+
+@pytest.mark.parametrize("demo_fmt", DEMO_FORMATS)
+def test_hostile_title_does_not_break_recognition(demo_fmt: str) -> None:
+    rep = base_report("2021")
+    rep.title = "示例市云岭区栖云镇人民政府2023年政府信息公开工作年度报告<script>alert(1)</script>**[x](javascript:1)**"
+    r = F.parse_bytes(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
+    F.check_result(r)
+    assert r["unit"] == "栖云镇" and r["year"] == 2023 and r["region"] == "云岭区"
+
+
+# ------------------------------------------------------------------------------------------- the CLI
+
+def test_cli_on_mutated_files_prints_json_or_one_line_reasons(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    files = []
+    for i, seed in enumerate(F.all_seeds()):
+        for j in range(2):
+            p = tmp_path / f"{i}-{j}{Path(seed.filename).suffix}"
+            p.write_bytes(F.mutate_bytes(seed.data, rng))
+            files.append(p)
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    r = subprocess.run([sys.executable, "-m", "ingest", "parse", *map(str, files)], cwd=ROOT, env=env,
+                       capture_output=True, text=True, encoding="utf-8", timeout=600)
+    assert "Traceback" not in r.stderr
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    err = r.stderr.splitlines()
+    assert len(out) + len(err) == len(files), r.stderr
+    for line in err:
+        path, _, reason = line.partition(": ")
+        assert Path(path) in files and F.CHINESE.search(reason) and "内部错误" not in reason, line
+    for obj in out:
+        F.check_result({**obj, "raw": obj["raw"], "kinds": obj["kinds"]})
+
+
+# ------------------------------------------------------------------------------------------- regressions
+
+def test_regression_number_with_more_digits_than_python_converts() -> None:
+    """A cell of 5000 digits raised ValueError (int() refuses more than 4300 digits)."""
+    cv = classify("9" * 5000)
+    assert cv.kind == "text" and cv.value is None
+    rep = base_report("2021")
+    rep.cells["s3.granted.natural"] = "9" * 5000
+    r = F.parse_bytes(render(rep, "pipe"), "r.txt")
+    F.check_result(r)
+
+
+@pytest.mark.parametrize("printed", ["1" * 400 + ".5", "9" * 400, str(10**40), "1234567890123456"])
+def test_regression_numbers_beyond_any_count_are_text(printed: str) -> None:
+    """'1…(400 digits).5' became float inf: OverflowError in the finding message, 'Infinity' in the JSON;
+    10**40 passed as an int that DuckDB refuses (over 128 bits).  Over 15 integer digits is text."""
+    assert classify(printed).kind == "text"
+    rep = base_report("2019")
+    rep.cells["s3.granted.natural"] = printed
+    rep.cells["s2.procurement.amount"] = printed + "万元"
+    r = F.parse_bytes(render(rep, "html"), "r.html")
+    F.check_result(r)
+
+
+@pytest.mark.parametrize("printed", ["999999999999999", "-5", "12.5", "1,234,567"])
+def test_long_but_plausible_numbers_stay_numbers(printed: str) -> None:
+    assert classify(printed).kind == "number"
+
+
+def test_regression_huge_number_in_the_narrative() -> None:
+    """'收到申请<5000 digits>件' raised ValueError when the narrative check read the figure."""
+    rep = base_report("2021")
+    rep.sections["一"] = f"2023年，栖云镇收到政府信息公开申请{'9' * 5000}件，予以公开{'1' * 40}件。"
+    r = F.parse_bytes(render(rep, "pipe"), "r.txt")
+    F.check_result(r)
+
+
+@pytest.mark.parametrize("demo_fmt", ["text", "html"])
+def test_regression_finding_message_is_one_line(demo_fmt: str) -> None:
+    """A cell printed on two lines ('0' + '|' in a tab cell, a <br> in a web page) put a line break into the
+    S3-4 message, which must be one line (spec §9.1)."""
+    rep = base_report("2021")
+    rep.cells["s3.granted.commercial"] = "0\n||"
+    r = F.parse_bytes(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
+    F.check_result(r)
+    assert any(f["rule"] == "S3-4" for f in r["findings"])
