@@ -13,7 +13,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -37,6 +37,7 @@ from dashboard.briefing_data import (
     load_briefing_data,
     problem_table,
     ranking_table,
+    scope_kwargs,
 )
 from dashboard.export import chart_png, sheet_title, workbook_bytes, write_table
 from ingest.store.db import DatabaseMissing
@@ -48,17 +49,23 @@ PNG_SCALE = 2.0  # 16 cm wide pictures at about 180 ppi; scale 3 doubles the exp
 
 # ------------------------------------------------------------------ public API
 
-def build_briefing(db_path: str, *, year: int | None, region: str | None = None,
-                   townships: list[str] | None = None, area: str | None = None) -> bytes:
-    """The briefing .docx for the filter (``year`` None: the latest year in the database)."""
-    return briefing_docx(load_briefing_data(db_path, year=year, region=region, townships=townships, area=area))
+def build_briefing(db_path: str, *, year: int | None, region: str | Sequence[str] | None = None,
+                   townships: Sequence[str] | None = None, levels: Sequence[str] | None = None,
+                   name_contains: str | None = None, area: str | None = None) -> bytes:
+    """The briefing .docx for the filter (``year`` None: the latest year in the database).
+
+    From the app: ``build_briefing(db, **scope_kwargs(scope))`` briefs the sidebar's filter.
+    """
+    return briefing_docx(load_briefing_data(db_path, year=year, region=region, townships=townships,
+                                            levels=levels, name_contains=name_contains, area=area))
 
 
-def build_rectification(db_path: str, *, year: int | None, region: str | None = None,
-                        townships: list[str] | None = None, area: str | None = None) -> bytes:
+def build_rectification(db_path: str, *, year: int | None, region: str | Sequence[str] | None = None,
+                        townships: Sequence[str] | None = None, levels: Sequence[str] | None = None,
+                        name_contains: str | None = None, area: str | None = None) -> bytes:
     """The 整改清单 .xlsx: a 汇总 sheet with a township column, then one sheet per township with problems."""
     return rectification_xlsx(load_briefing_data(db_path, year=year, region=region, townships=townships,
-                                                 area=area))
+                                                 levels=levels, name_contains=name_contains, area=area))
 
 
 def briefing_charts(d: BriefingData) -> list[tuple[str, object]]:
@@ -275,4 +282,4 @@ def run_briefing_cli(db: str, year: int | None, region: str | None, out: str, re
 
 
 __all__ = ["BriefingError", "briefing_charts", "briefing_docx", "build_briefing", "build_rectification",
-           "rectification_xlsx", "run_briefing_cli"]
+           "rectification_xlsx", "run_briefing_cli", "scope_kwargs"]

@@ -9,6 +9,7 @@ ratio of sums: (予以公开 + 部分公开) / 办理结果总计 over all repor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,7 +47,7 @@ class BriefingError(Exception):
 @dataclass
 class BriefingData:
     year: int
-    region: str | None
+    regions: list[str] | None
     townships: list[str] | None
     area: str                      # name in the title: 示例市 / 云岭区 / '' when unknown
     scope: str                     # one line: which units the figures cover
@@ -79,18 +80,41 @@ def split_message(message: str) -> tuple[str, str]:
     return "", message.strip()
 
 
-def load_briefing_data(db_path: str, *, year: int | None, region: str | None = None,
-                       townships: list[str] | None = None, area: str | None = None) -> BriefingData:
-    """Read everything the briefing needs.  ``townships`` may hold unit names or unit ids."""
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [v for v in value if v]
+
+
+def load_briefing_data(db_path: str, *, year: int | None, region: str | Sequence[str] | None = None,
+                       townships: Sequence[str] | None = None, levels: Sequence[str] | None = None,
+                       name_contains: str | None = None, area: str | None = None) -> BriefingData:
+    """Read everything the briefing needs for one year and a unit filter.
+
+    ``region``: one county-level region or several; ``townships``: unit ids or unit names;
+    ``levels``: 镇 / 乡 / 街道 / 其他; ``name_contains``: part of a unit name (the dashboard's
+    “名称包含”).  ``area`` names the place in the title (default: the single region, else the
+    database's ``meta.area_name``, else nothing).  ``year`` None: the latest year with reports.
+    """
     con = connect_readonly(db_path)
     try:
-        return _load(con, year, region, townships, area)
+        return _load(con, year, _as_list(region), _as_list(townships), _as_list(levels),
+                     (name_contains or "").strip(), area)
     finally:
         con.close()
 
 
-def _load(con: duckdb.DuckDBPyConnection, year: int | None, region: str | None, townships: list[str] | None,
-          area: str | None) -> BriefingData:
+def scope_kwargs(scope) -> dict:
+    """Arguments of :func:`load_briefing_data` (and the build functions) for a dashboard
+    :class:`~dashboard.scope.Scope`: the last year of its range and its unit filters (the template
+    and severity filters do not apply to a briefing, which lists every open problem)."""
+    return {"year": scope.years[1] if scope.years else None, "region": list(scope.regions) or None,
+            "townships": list(scope.units) or None, "levels": list(scope.levels) or None,
+            "name_contains": scope.name or None}
+
+
+def _load(con: duckdb.DuckDBPyConnection, year: int | None, regions: list[str], townships: list[str],
+          levels: list[str], name: str, area: str | None) -> BriefingData:
     years = [r[0] for r in con.execute(
         f"SELECT DISTINCT year FROM {REPORTS} WHERE status = 'current' ORDER BY year").fetchall()]
     if not years:
@@ -101,20 +125,28 @@ def _load(con: duckdb.DuckDBPyConnection, year: int | None, region: str | None, 
         raise BriefingError(f"数据库中没有 {year} 年度的报告（已有年度：{years[0]}–{years[-1]}）")
 
     where, params = ["TRUE"], []
-    if region:
+    if regions:
         known = [r[0] for r in con.execute(
             f"SELECT DISTINCT region FROM {UNITS} WHERE region IS NOT NULL ORDER BY region").fetchall()]
-        if region not in known:
-            raise BriefingError(f"数据库中没有地区“{region}”（已有地区：{'、'.join(known) or '无'}）")
-        where.append("region = ?")
-        params.append(region)
+        unknown = [r for r in regions if r not in known]
+        if unknown:
+            raise BriefingError(f"数据库中没有地区“{'、'.join(unknown)}”（已有地区：{'、'.join(known) or '无'}）")
+        where.append("list_contains(?::VARCHAR[], region)")
+        params.append(regions)
     if townships:
-        where.append("(unit_id IN (SELECT unnest(?)) OR name IN (SELECT unnest(?)))")
-        params += [list(townships), list(townships)]
+        where.append("(list_contains(?::VARCHAR[], unit_id) OR list_contains(?::VARCHAR[], name))")
+        params += [townships, townships]
+    if levels:
+        where.append("(list_contains(?::VARCHAR[], level) OR (list_contains(?::VARCHAR[], '其他')"
+                     " AND (level IS NULL OR level NOT IN ('镇', '乡', '街道'))))")
+        params += [levels, levels]
+    if name:
+        where.append("contains(name, ?)")
+        params.append(name)
     units = con.sql(f"SELECT unit_id, name AS unit, region, level FROM {UNITS} WHERE {' AND '.join(where)}"
                     " ORDER BY region NULLS LAST, name", params=params).pl()
     if units.is_empty():
-        raise BriefingError("所选范围内没有乡镇（街道）：请检查地区或乡镇名称")
+        raise BriefingError("所选范围内没有乡镇（街道）：请检查地区、层级或乡镇名称")
     dup = units.group_by("unit").len().filter(pl.col("len") > 1)["unit"].to_list()
     units = units.with_columns(
         pl.when(pl.col("unit").is_in(dup) & pl.col("region").is_not_null())
@@ -130,9 +162,9 @@ def _load(con: duckdb.DuckDBPyConnection, year: int | None, region: str | None, 
     findings = _findings(con, year, ids).join(labels.drop("_order"), on="unit_id", how="left")
 
     data_date = _data_date(con)
-    area_name = area if area is not None else (region or _meta(con, "area_name") or "")
-    scope = _scope_text(units, region, townships)
-    data = BriefingData(year, region, list(townships) if townships else None, area_name, scope, data_date,
+    area_name = area if area is not None else (regions[0] if len(regions) == 1 else _meta(con, "area_name") or "")
+    scope = _scope_text(units, regions, bool(townships), levels, name)
+    data = BriefingData(year, regions or None, townships or None, area_name, scope, data_date,
                         units, status, measures, findings)
     data.figures = key_figures(data)
     return data
@@ -174,18 +206,22 @@ def _meta(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     return row[0] if row and row[0] else None
 
 
-def _scope_text(units: pl.DataFrame, region: str | None, townships: list[str] | None) -> str:
+def _scope_text(units: pl.DataFrame, regions: list[str], picked: bool, levels: list[str], name: str) -> str:
+    """“范围：…，共 n 个乡镇（街道）” naming the regions, the filters and, when picked one by one, the units."""
     n = units.height
-    if townships:
+    parts = []
+    present = [r for r in units["region"].unique(maintain_order=True).to_list() if r]
+    if regions or present:
+        parts.append("、".join(regions or present))
+    if levels:
+        parts.append("层级：" + "、".join(levels))
+    if name:
+        parts.append(f"名称包含“{name}”")
+    if picked:
         names = units["label"].to_list()
-        shown = "、".join(names[:12]) + (f" 等 {n} 个乡镇（街道）" if n > 12 else f"，共 {n} 个乡镇（街道）")
-        return f"范围：{region + ' ' if region else ''}{shown}"
-    if region:
-        return f"范围：{region}，共 {n} 个乡镇（街道）"
-    regions = [r for r in units["region"].unique(maintain_order=True).to_list() if r]
-    if not regions:
-        return f"范围：全部 {n} 个乡镇（街道）"
-    return f"范围：{'、'.join(regions)}，共 {n} 个乡镇（街道）"
+        parts.append("、".join(names[:12]) + (" 等" if n > 12 else ""))
+    head = "；".join(parts) if parts else "全部"
+    return f"范围：{head}，共 {n} 个乡镇（街道）"
 
 
 def _sum(df: pl.DataFrame, col: str) -> float:

@@ -69,7 +69,8 @@ def build_synthetic_db(folder: Path) -> Path:
             co = {c: prev["cells"][f"s3.carry_forward.{c}"] for c in COLS} if prev else None
             r = make_result(unit=unit, region=region, year=year, template="2021", carried_over=co,
                             findings=PLANTED.get((unit, year)), sections=_sections(unit, year),
-                            source=f"{region}{unit}{year}年度报告.docx", fmt="docx", seed=len(items))
+                            source=f"{region}{unit}{year}年度报告.docx", fmt="docx", seed=len(items),
+                            level="街道" if unit.endswith("街道") else unit[-1])
             if prev:
                 for row in ("regulation", "normative"):
                     r["cells"][f"s2.{row}.valid"] = (prev["cells"][f"s2.{row}.valid"]

@@ -202,6 +202,24 @@ def test_filters_narrow_the_briefing(db: Path) -> None:
     assert doc.paragraphs[0].text == "2025 年度乡镇政府信息公开工作年度报告监测简报"
 
 
+def test_dashboard_scope_maps_to_the_briefing_filter(db: Path) -> None:
+    from dashboard.briefing_data import scope_kwargs
+    from dashboard.scope import Scope
+
+    kw = scope_kwargs(Scope(years=(2023, 2025), regions=("甲区",), levels=("街道",), templates=("2021",),
+                            severities=("error",)))
+    assert kw == {"year": 2025, "region": ["甲区"], "townships": None, "levels": ["街道"], "name_contains": None}
+    d = load_briefing_data(str(db), **kw)
+    assert d.units["unit"].to_list() == ["明湖街道"]
+    assert d.scope == "范围：甲区；层级：街道，共 1 个乡镇（街道）"
+    d = load_briefing_data(str(db), **scope_kwargs(Scope(name="城关", regions=("甲区", "乙县"))))
+    assert sorted(d.units["label"].to_list()) == ["城关镇（乙县）", "城关镇（甲区）"]
+    assert d.year == 2025 and d.findings.is_empty()
+    d = load_briefing_data(str(db), **scope_kwargs(Scope(units=("甲区/明湖街道", "乙县/渔歌镇"))))
+    assert sorted(d.units["unit"].to_list()) == ["明湖街道", "渔歌镇"]
+    assert sorted(set(d.findings["unit"].to_list())) == ["明湖街道", "渔歌镇"]
+
+
 def test_a_year_without_problems_says_so(db: Path) -> None:
     doc = Document(io.BytesIO(build_briefing(str(db), year=2024)))
     assert problem_sections(doc) == []
