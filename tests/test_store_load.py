@@ -411,3 +411,21 @@ def test_database_of_another_schema_version_is_refused_untouched(tmp_path: Path)
     code, _, err = load(tmp_path, db, tmp_path / "nothing-here")
     assert code != 0 and "数据库结构版本为 0" in err
     assert db.read_bytes() == before
+
+
+def test_parse_pool_works_in_a_process_with_other_threads(tmp_path: Path) -> None:
+    """The dashboard calls the loader from a threaded server: the pool must not fork it."""
+    import threading
+
+    from ingest.store.loader import load_files
+
+    corpus(tmp_path / "in", units=("甲镇", "乙镇", "丙镇", "丁镇"), years=(2020, 2021, 2022))
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        s = load_files([str(tmp_path / "in")], tmp_path / "n.duckdb", progress=False, parser=json_parser, workers=2)
+    finally:
+        stop.set()
+        t.join()
+    assert s.counts()["loaded"] == 12

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -104,7 +105,10 @@ def parse_items(items: list[FileItem], parser: Parser, workers: int | None = Non
     done = 0
     if n_workers > 1 and len(items) >= POOL_MIN_FILES:
         chunk = max(1, min(4, len(items) // (n_workers * 8)))
-        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("fork"),
+        # fork is fastest (workers inherit the imported parser), but forking a process that runs
+        # other threads (the dashboard's server) can deadlock the child: use forkserver there.
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context(method),
                                    initializer=_worker_init)
         try:
             for item, outcome in zip(items, pool.map(task, [i.path for i in items], chunksize=chunk), strict=False):
