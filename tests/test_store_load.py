@@ -380,6 +380,7 @@ def test_submission_status_matrix(tmp_path: Path) -> None:
     items = [item_for(make_result(unit="甲镇", year=2020)),
              item_for(make_result(unit="甲镇", year=2022, published="2023-05-06")),
              item_for(make_result(unit="乙镇", year=2021, template="2019")),
+             item_for(make_result(unit="乙镇", year=2022, published="2023-02-15")),
              item_for(make_result(unit="丙镇", year=2022, findings=[
                  {"rule": "S3-1", "severity": "error", "keys": ["s3.result_total.natural"], "expected": 1, "actual": 2,
                   "message": "表三 自然人列：第三项加第四项之和应为 1（第一项加第二项之和），报告为 2"}]))]
@@ -390,6 +391,7 @@ def test_submission_status_matrix(tmp_path: Path) -> None:
     assert m[("甲镇", 2021)] == "missing"
     assert m[("甲镇", 2022)] == "late"
     assert m[("乙镇", 2021)] == "wrong_template"
+    assert m[("乙镇", 2022)] == "published"            # after 1月31日 only: an info, not "late"
     assert m[("丙镇", 2022)] == "has_errors"
     missing = q(db, "SELECT unit, year FROM v_findings WHERE rule = 'MISSING' ORDER BY ALL")
     assert ("甲镇", 2021) in missing and ("乙镇", 2020) in missing

@@ -326,6 +326,8 @@ LEFT JOIN f USING (report_id)
 WHERE r.status = 'current';
 
 -- Unit × year for every unit and every year from the first to the last report year present.
+-- "late" means published after 3月31日 of the next year (D07 warning); townships have no statutory
+-- 1月31日 deadline (spec §10.4), so the info-level D07 does not change the status.
 CREATE OR REPLACE VIEW {V_SUBMISSION_STATUS} AS
 WITH years AS (
     SELECT unnest(range(min(year), max(year) + 1)) AS year FROM {REPORTS} WHERE status = 'current'
@@ -337,7 +339,7 @@ WITH years AS (
         count(*) FILTER (WHERE severity = 'error') AS errors,
         count(*) FILTER (WHERE severity = 'warning') AS warnings,
         count(*) FILTER (WHERE severity = 'info') AS infos,
-        count(*) FILTER (WHERE rule = 'D07') AS late
+        count(*) FILTER (WHERE rule = 'D07' AND severity = 'warning') AS late
     FROM {V_FINDINGS_OPEN} GROUP BY unit_id, year
 )
 SELECT g.unit_id, g.unit, g.region, g.level, g.year, r.report_id, r.published, r.template, r.file_name,
