@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -44,6 +45,7 @@ from ingest.store.db import DatabaseMissing
 
 SEVERITY_COLORS = {"error": "C00000", "warning": "C55A11", "info": "595959"}
 PICTURE_WIDTH_CM = 16.0
+PICTURE_MAX_HEIGHT_CM = 20.0
 PNG_SCALE = 2.0  # 16 cm wide pictures at about 180 ppi; scale 3 doubles the export time
 
 
@@ -84,7 +86,11 @@ def briefing_docx(d: BriefingData) -> bytes:
     D.prepare_document(doc)
     doc.core_properties.title = d.title
     doc.core_properties.author = "年报监测"
-    doc.add_paragraph(d.title, style="Title")
+    head, sep, rest = d.title.partition("年度")
+    title = doc.add_paragraph(style="Title")   # place and year on the first line, the subject on the second
+    title.add_run(head + sep)
+    title.add_run().add_break()
+    title.add_run(rest)
     for line in (d.scope, f"数据日期：{d.data_date}    生成时间：{datetime.now():%Y-%m-%d %H:%M}"):
         p = doc.add_paragraph(line)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -96,13 +102,15 @@ def briefing_docx(d: BriefingData) -> bytes:
     doc.add_heading("二、主要图表", level=1)
     for i, (caption, chart) in enumerate(briefing_charts(d), start=1):
         png = chart_png(chart, title=caption, scope=d.scope, data_date=d.data_date, scale=PNG_SCALE)
-        doc.add_picture(io.BytesIO(png), width=Cm(PICTURE_WIDTH_CM))
+        doc.add_picture(io.BytesIO(png), **_picture_size(png))
         doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True   # the caption stays with its picture
         cap = doc.add_paragraph(f"图{i}  {caption}", style="Caption")
         cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     doc.add_heading("三、各乡镇（街道）情况排名", level=1)
-    doc.add_paragraph("按未排除的错误、警告条数从多到少排列；公开率为予以公开与部分公开之和占办理结果总计的比例。")
+    intro = doc.add_paragraph("按未排除的错误、警告条数从多到少排列；公开率为予以公开与部分公开之和占办理结果总计的比例。")
+    intro.paragraph_format.keep_with_next = True
     rank = ranking_table(d)
     rows = [[r[0], r[1], r[2] or "—", r[3], fmt_number(r[4]), fmt_number(r[5]),
              "—" if r[6] is None else f"{r[6]:.1%}", r[7], r[8], r[9]] for r in rank.iter_rows()]
@@ -129,6 +137,14 @@ NOTES = (
     "已由审核人员排除的问题不列入本简报。",
     "“问题所在”按年度报告格式中的表、行、列名称标注，“原文位置”指该单元格在报告文件中的位置。",
 )
+
+
+def _picture_size(png: bytes) -> dict:
+    """16 cm wide, or 20 cm high for tall charts, so that a picture and its caption share a page."""
+    w, h = struct.unpack(">II", png[16:24])
+    if w and h / w * PICTURE_WIDTH_CM > PICTURE_MAX_HEIGHT_CM:
+        return {"height": Cm(PICTURE_MAX_HEIGHT_CM)}
+    return {"width": Cm(PICTURE_WIDTH_CM)}
 
 
 def summary_sentence(d: BriefingData) -> str:
@@ -178,6 +194,7 @@ def _problem_sections(doc, d: BriefingData) -> None:
             meta.append(f"报告文件：{'、'.join(files)}")
         p = doc.add_paragraph("；".join(meta))
         p.paragraph_format.space_after = Pt(3)
+        p.paragraph_format.keep_with_next = True   # heading and this line stay with the table
         rows, colors = [], []
         for i, r in enumerate(group.iter_rows(named=True), start=1):
             sev_text = SEVERITY_NAMES.get(r["severity"], r["severity"])

@@ -88,7 +88,7 @@ def all_text(doc) -> str:
 def test_title_scope_and_data_date(docx_2025) -> None:
     title = docx_2025.paragraphs[0]
     assert title.style.name == "Title"
-    assert title.text == "测试市 2025 年度乡镇政府信息公开工作年度报告监测简报"
+    assert title.text == "测试市 2025 年度\n乡镇政府信息公开工作年度报告监测简报"
     text = all_text(docx_2025)
     assert "范围：乙县、甲区，共 7 个乡镇（街道）" in text or "范围：甲区、乙县，共 7 个乡镇（街道）" in text
     assert re.search(r"数据日期：\d{4}-\d{2}-\d{2}", text)
@@ -199,7 +199,7 @@ def test_filters_narrow_the_briefing(db: Path) -> None:
     assert "范围：乙县，共 3 个乡镇（街道）" in all_text(doc)
     doc = Document(io.BytesIO(build_briefing(str(db), year=2025, townships=["明湖街道", "栖云镇"])))
     assert [name for name, _ in problem_sections(doc)] == ["明湖街道"]
-    assert doc.paragraphs[0].text == "2025 年度乡镇政府信息公开工作年度报告监测简报"
+    assert doc.paragraphs[0].text == "2025 年度\n乡镇政府信息公开工作年度报告监测简报"
 
 
 def test_dashboard_scope_maps_to_the_briefing_filter(db: Path) -> None:
@@ -304,7 +304,7 @@ def test_cli_writes_both_files(db: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert run_briefing_cli(str(db), 2025, None, str(out), str(rect)) == 0
     printed = capsys.readouterr().out
     assert f"简报已写入：{out}" in printed and f"整改清单已写入：{rect}" in printed
-    assert Document(str(out)).paragraphs[0].text.endswith("2025 年度乡镇政府信息公开工作年度报告监测简报")
+    assert Document(str(out)).paragraphs[0].text.endswith("2025 年度\n乡镇政府信息公开工作年度报告监测简报")
     assert "汇总" in openpyxl.load_workbook(rect).sheetnames
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
@@ -354,7 +354,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_city_briefing_and_rectification(demo_db: Path) -> None:
     year = sql_scalar(demo_db, "SELECT max(year) FROM reports WHERE status = 'current'")
     doc = Document(io.BytesIO(build_briefing(str(demo_db), year=None)))
-    assert doc.paragraphs[0].text.endswith(f"{year} 年度乡镇政府信息公开工作年度报告监测简报")
+    assert doc.paragraphs[0].text.endswith(f"{year} 年度\n乡镇政府信息公开工作年度报告监测简报")
     assert len(doc.inline_shapes) == 3
     expected = open_findings_sql(demo_db, year)
     assert expected, "the demo city plants problems in its latest year"
