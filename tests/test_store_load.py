@@ -431,3 +431,16 @@ def test_parse_pool_works_in_a_process_with_other_threads(tmp_path: Path) -> Non
         stop.set()
         t.join()
     assert s.counts()["loaded"] == 12
+
+
+def test_a_malformed_parse_result_is_rejected_alone(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    good = make_result(unit="甲镇", year=2020)
+    good["raw"]["s3.granted.total"] = int(good["cells"]["s3.granted.total"])   # not a string: stored as text
+    bad = make_result(unit="乙镇", year=2020)
+    bad["cells"] = [1, 2, 3]
+    s = load_parsed(db, [item_for(bad, "/d/bad.txt"), item_for(good, "/d/good.txt")])
+    assert [e.outcome for e in s.log] == ["rejected", "loaded"]
+    assert s.log[0].reason.startswith("解析结果无法入库")
+    assert q(db, "SELECT count(*) FROM reports") == [(1,)]
+    assert q(db, "SELECT raw FROM cells WHERE key = 's3.granted.total'") == [(str(good["cells"]["s3.granted.total"]),)]

@@ -91,12 +91,16 @@ def cell_rows(report_id: str, result: dict) -> list[tuple]:
             parts = _SPLIT[key] = split_key(key)
         unit = units.get(key)
         kind = kinds.get(key) or ("number" if value is not None else "blank")
+        text = raw.get(key, "" if value is None else None)
+        loc = where.get(key)
+        if not (type(text) is str or text is None) or not (type(loc) is str or loc is None) or not (
+                type(unit) is str or unit is None) or type(kind) is not str:
+            text, loc, unit, kind = (None if x is None else str(x) for x in (text, loc, unit, kind))
         if key in MONEY_BARE_IS_WAN:
             wan, converted, unknown = money_wan(key, value, unit)
         else:
             wan = converted = unknown = None
-        append((report_id, key, parts[0], parts[1], parts[2], value,
-                raw.get(key, "" if value is None else None), kind, unit, wan, converted, unknown, where.get(key)))
+        append((report_id, key, parts[0], parts[1], parts[2], value, text, kind, unit, wan, converted, unknown, loc))
     return out
 
 
@@ -110,8 +114,15 @@ def extra_rows(report_id: str, result: dict) -> list[tuple]:
         if not isinstance(e, dict):
             continue
         values = e.get("values") or []
-        out.append((report_id, i, e.get("table"), e.get("label"), [str(v) for v in values], e.get("where")))
+        if not isinstance(values, list):
+            values = [values]
+        out.append((report_id, i, _text(e.get("table")), _text(e.get("label")), [str(v) for v in values],
+                    _text(e.get("where"))))
     return out
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
 
 
 EXTRA_COLUMNS = ("report_id", "seq", "table_name", "label", "values", "location")
@@ -133,7 +144,7 @@ def finding_rows(report_id: str, result: dict) -> list[tuple]:
         out.append((report_id, i, str(f["rule"]), str(f.get("severity") or "info"),
                     [str(k) for k in f.get("keys") or []], number(f.get("expected")), number(f.get("actual")),
                     str(f.get("message") or ""), [str(k) for k in f.get("assumed_zero") or []],
-                    None if f.get("evidence") is None else str(f.get("evidence")), f.get("defect"),
+                    _text(f.get("evidence")), _text(f.get("defect")),
                     json.dumps(f, ensure_ascii=False, default=str)))
     return out
 

@@ -95,6 +95,10 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, 
         app.append_rows(rows)
 
 
+def _s(v) -> str | None:
+    return None if v is None else str(v)
+
+
 def _int_or_none(v) -> int | None:
     if isinstance(v, bool):
         return None
@@ -173,7 +177,11 @@ class BatchWriter:
                             f"与已入库的“{known.file_name}”内容完全相同", known.report_id)
         if item.result is None:
             return LogEntry(item.path, item.sha256, "rejected", "与本批中另一个无法入库的文件内容相同")
-        return self._new_report(item)
+        try:
+            return self._new_report(item)
+        except Exception as e:  # a malformed parse result: reject this file, keep the batch
+            return LogEntry(item.path, item.sha256, "rejected",
+                            f"解析结果无法入库，请将此文件反馈给维护人员（{type(e).__name__}: {e}）"[:300])
 
     def _identity(self, item: FileItem) -> tuple[str | None, str | None, str | None, str | None, int | None]:
         """(unit_raw, unit_name, region_raw, region, year) with manifest pins applied."""
@@ -214,11 +222,9 @@ class BatchWriter:
         if year is None:
             return LogEntry(item.path, item.sha256, "rejected",
                             "无法从文档中识别报告年度，请在清单文件（manifest）中注明该文件的年度")
-        if region:
-            self.regions_by_name[name].add(region)
         sha = item.sha256 or str(res.get("sha256") or "")
         report_id = sha[:16]
-        fmt = res.get("format")
+        fmt = _s(res.get("format"))
         file_name = Path(item.path).name
         group = (self._group_id(name, region), year)
         prev = self.current.get(group)
@@ -230,7 +236,19 @@ class BatchWriter:
             else:
                 outcome = "new_version"
                 reason = f"{name}{year}年报告的新版本，原版本“{prev.file_name}”保留为历史版本"
+        # build every row first: a malformed result must not leave half a report behind
+        level = _s(res.get("unit_level")) or level_of(name)
+        cells = R.cell_rows(report_id, res)
+        extra = R.extra_rows(report_id, res)
+        sections = R.section_rows(report_id, res)
+        findings = R.finding_rows(report_id, res)
         seq = self.next_seq
+        report_row = (
+            report_id, None, year, _s(res.get("template")), R.parse_date(res.get("published")),
+            _int_or_none(res.get("title_year")), _int_or_none(res.get("period_year")),
+            _s(res.get("cited_format_doc")), unit_raw, name, level, _s(region_raw), region, item.pin is not None,
+            item.path, file_name, fmt, sha, _s(res.get("parser_version")), self.run_id, self.now, seq, status, None,
+            duplicate_of, len(cells), json.dumps(res.get("narrative") or {}, ensure_ascii=False, default=str))
         self.next_seq += 1
         known = _Known(report_id, item.path, file_name, name, region, year, fmt, status, seq,
                        item.pin is not None, unit_raw, region_raw)
@@ -238,18 +256,13 @@ class BatchWriter:
         self._batch_results[report_id] = res
         if status != "duplicate":
             self.current[group] = known
-        level = res.get("unit_level") or level_of(name)
-        cells = R.cell_rows(report_id, res)
-        self._rows[REPORTS].append((
-            report_id, None, year, res.get("template"), R.parse_date(res.get("published")),
-            _int_or_none(res.get("title_year")), _int_or_none(res.get("period_year")),
-            res.get("cited_format_doc"), unit_raw, name, level, region_raw, region, item.pin is not None,
-            item.path, file_name, fmt, sha, res.get("parser_version"), self.run_id, self.now, seq, status, None,
-            duplicate_of, len(cells), json.dumps(res.get("narrative") or {}, ensure_ascii=False, default=str)))
+        if region:
+            self.regions_by_name[name].add(region)
+        self._rows[REPORTS].append(report_row)
         self._rows[CELLS].extend(cells)
-        self._rows[EXTRA_CELLS].extend(R.extra_rows(report_id, res))
-        self._rows[SECTIONS].extend(R.section_rows(report_id, res))
-        self._rows[PARSE_FINDINGS].extend(R.finding_rows(report_id, res))
+        self._rows[EXTRA_CELLS].extend(extra)
+        self._rows[SECTIONS].extend(sections)
+        self._rows[PARSE_FINDINGS].extend(findings)
         return LogEntry(item.path, item.sha256, outcome, reason, report_id)
 
     # ------------------------------------------------------------------ write everything
