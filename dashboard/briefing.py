@@ -218,7 +218,7 @@ def rectification_xlsx(d: BriefingData) -> bytes:
     ws.title = "汇总"
     write_table(ws, problems, title=f"{d.area + ' ' if d.area else ''}{d.year} 年度政府信息公开工作年度报告整改清单"
                 f"（共 {problems.height} 条，不含已排除的问题；{d.scope}；数据日期 {d.data_date}）",
-                wrap_columns=("问题说明",))
+                wrap_columns=("问题所在", "问题说明"))
     taken = [ws.title]
     for (_unit_id,), group in d.findings.group_by(["unit_id"], maintain_order=True):
         label = group["label"][0]
@@ -228,7 +228,7 @@ def rectification_xlsx(d: BriefingData) -> bytes:
         table = problem_table(group).drop("乡镇（街道）", "所属地区")
         region = group["region"][0]
         write_table(sheet, table, title=f"{label}{'（' + region + '）' if region else ''} {d.year} 年度报告整改清单"
-                    f"（共 {table.height} 条）", wrap_columns=("问题说明",))
+                    f"（共 {table.height} 条）", wrap_columns=("问题所在", "问题说明"))
     return workbook_bytes(wb)
 
 

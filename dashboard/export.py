@@ -11,6 +11,7 @@ Number formats in XLSX are chosen per column (override with ``formats``):
 * a header containing ``万元`` → two decimals (``#,##0.00``);
 * a header containing ``率``, ``占比`` or ``比例`` whose values lie within [-1, 1] → percent (``0.0%``);
   rates are stored as fractions, as in the ``v_report_measures`` view;
+* a header containing ``年度``, ``年份``, ``序号``, ``排名`` or ``编号`` with whole numbers → ``0`` (2025, not 2,025);
 * integers, and float columns holding only whole numbers → ``#,##0``; other floats → ``#,##0.00``.
 """
 
@@ -37,6 +38,7 @@ from dashboard import fonts
 BOM = b"\xef\xbb\xbf"
 
 FMT_INT = "#,##0"
+FMT_PLAIN_INT = "0"            # years, serial numbers, ranks: no thousands separator (2025, not 2,025)
 FMT_DEC = "#,##0.00"
 FMT_WAN = "#,##0.00"
 FMT_PCT = "0.0%"
@@ -44,6 +46,7 @@ FMT_DATE = "yyyy-mm-dd"
 FMT_DATETIME = "yyyy-mm-dd hh:mm"
 
 _RATE_WORDS = ("率", "占比", "比例")
+_PLAIN_INT_WORDS = ("年度", "年份", "序号", "排名", "编号")
 _SUBTITLE_WIDTH = 64          # display columns per subtitle line before it wraps
 _FONT_KEYS = re.compile(r"^(font|[a-z]+Font)$")
 
@@ -232,6 +235,8 @@ def column_format(name: str, series: pl.Series) -> str | None:
         return FMT_WAN
     if any(w in name for w in _RATE_WORDS) and all(-1 <= v <= 1 for v in values):
         return FMT_PCT
+    if any(w in name for w in _PLAIN_INT_WORDS) and all(float(v).is_integer() for v in values):
+        return FMT_PLAIN_INT
     if dtype.is_integer() or all(float(v).is_integer() for v in values):
         return FMT_INT
     return FMT_DEC
@@ -298,7 +303,7 @@ def _excel_value(v: Any) -> Any:
 def _shown_width(v: Any, fmt: str | None) -> int:
     if fmt == FMT_PCT:
         return 7
-    if fmt in (FMT_INT, FMT_DEC) and isinstance(v, int | float):
+    if fmt in (FMT_INT, FMT_DEC, FMT_PLAIN_INT) and isinstance(v, int | float):
         return len(f"{v:,.2f}")
     if isinstance(v, dt.datetime):
         return 16

@@ -85,6 +85,11 @@ def test_xlsx_number_formats() -> None:
     assert fmt["乡镇（街道）"] == "General"
 
 
+def test_xlsx_years_and_serial_numbers_have_no_thousands_separator() -> None:
+    ws = load_sheet(table_xlsx(pl.DataFrame({"序号": [1, 2], "年度": [2024, 2025], "申请数": [1200, 3]}), "x"))
+    assert (ws["A2"].number_format, ws["B2"].number_format, ws["C2"].number_format) == ("0", "0", FMT_INT)
+
+
 def test_xlsx_rate_outside_fraction_is_not_percent() -> None:
     ws = load_sheet(table_xlsx(pl.DataFrame({"增长率（%）": [12.5, 40.0]}), "x"))
     assert ws["A2"].number_format != FMT_PCT
