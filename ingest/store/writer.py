@@ -16,6 +16,7 @@ Outcome of each file (also the ``ingest_log.outcome``):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -222,7 +223,9 @@ class BatchWriter:
         if year is None:
             return LogEntry(item.path, item.sha256, "rejected",
                             "无法从文档中识别报告年度，请在清单文件（manifest）中注明该文件的年度")
-        sha = item.sha256 or str(res.get("sha256") or "")
+        sha = item.sha256 or str(res.get("sha256") or "") or hashlib.sha256(
+            json.dumps(res, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+        item.sha256 = sha
         report_id = sha[:16]
         fmt = _s(res.get("format"))
         file_name = Path(item.path).name
