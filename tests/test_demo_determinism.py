@@ -41,3 +41,19 @@ def test_other_seed_gives_other_numbers() -> None:
     cells_b = [d.truth["cells"] for d in docs_b]
     assert cells_a != cells_b
     assert {d.truth["sha256"] for d in docs_a}.isdisjoint({d.truth["sha256"] for d in docs_b})
+
+
+def test_cli_in_another_process_gives_the_same_bytes(tmp_path: Path) -> None:
+    """``python -m ingest demo`` with another hash seed writes what run_demo writes here."""
+    import os
+    import subprocess
+    import sys
+
+    here, there = tmp_path / "here", tmp_path / "there"
+    run_demo(str(here), 2025)
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "ingest", "demo", "--out", str(there), "--seed", "2025"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert _files(here) == _files(there)
