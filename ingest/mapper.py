@@ -63,6 +63,16 @@ class _Row:
     where: str
     values: list[tuple[CellValue, Token]] = field(default_factory=list)
     table: str = ""                # section-二 sub-table number
+    mark: int = -1                 # index of the token that started the label's physical table row
+
+
+def _text_cell(tok: Token, current: _Row | None, row_mark: int, width: int) -> bool:
+    """A text token that sits in the value cells of the current row: same physical table row as the
+    label, after it, while the row still lacks cells (``见附件``, ``不适用``, ``<script>…``).  Kept as a
+    ``text`` cell so that the cells after it keep their columns (spec §12.5: order within the row)
+    and the checks report it; outside tables such a token may be a wrapped label, so it is not taken."""
+    return (current is not None and current.kind == "leaf" and tok.in_table and not tok.row_start
+            and current.mark == row_mark and len(current.values) < width)
 
 
 def fit_values(values: list[tuple[CellValue, Token]], n: int) -> tuple[list, list]:
@@ -94,6 +104,17 @@ def _match_s2_row(key: str) -> dict | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def _s2_width(row_key: str, template: str) -> int:
+    """Value cells of a section-二 row (with the blank 4th column where the template has one)."""
+    lay = layout()["s2"]
+    sub = next(d for d in lay["rows"] if d["key"] == row_key)["table"]
+    cols = lay["columns"][template].get(sub)
+    if cols is None:
+        return 0
+    return len(cols) + (1 if lay.get("blank_fourth_column", {}).get(template, {}).get(sub) else 0)
+
+
 def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
     lay = layout()["s2"]
     columns = lay["columns"][template]
@@ -103,7 +124,10 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
     rows: list[_Row] = []
     current: _Row | None = None
     table: str | None = None
+    row_mark = -1
     for tok in tokens:
+        if tok.row_start:
+            row_mark = tok.index
         m = _CAPTION.search(tok.key)
         if m and len(tok.key) <= 30:
             current = None
@@ -121,8 +145,12 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
             continue
         row = _match_s2_row(tok.key)
         if row is not None:
-            current = _Row("leaf", row["key"], tok.raw, tok.where, table=table)
+            current = _Row("leaf", row["key"], tok.raw, tok.where, table=table, mark=row_mark)
             rows.append(current)
+            continue
+        if current is not None and current.kind == "leaf" \
+                and _text_cell(tok, current, row_mark, _s2_width(current.ident, template)):
+            current.values.append((CellValue(tok.raw, "text", None), tok))
             continue
         if tok.key in header_labels or tok.key.startswith("信息内容") or len(tok.key) <= 2:
             current = None
@@ -197,7 +225,10 @@ def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
     group: str | None = None
     rows: list[_Row] = []
     current: _Row | None = None
+    row_mark = -1
     for tok in tokens:
+        if tok.row_start:
+            row_mark = tok.index
         if not started:
             if any(k in tok.key for k in lay["start_keywords"]):
                 started = True
@@ -222,12 +253,15 @@ def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
                         group = g["id"]
                 if d.get("group") is None:
                     group = None
-                current = _Row("leaf", d["key"], tok.raw, tok.where)
+                current = _Row("leaf", d["key"], tok.raw, tok.where, mark=row_mark)
             rows.append(current)
             continue
         if "小计" in tok.key:
             current = _Row("extra", tok.raw, tok.raw, tok.where)
             rows.append(current)
+            continue
+        if _text_cell(tok, current, row_mark, len(cols)):
+            current.values.append((CellValue(tok.raw, "text", None), tok))
             continue
         if current is not None and current.kind == "leaf" and len(current.values) < len(cols) \
                 and re.search(r"\d", tok.key) and len(tok.key) <= 12:
@@ -292,13 +326,23 @@ def map_s4(tokens: list[Token], template: str, out: Mapping) -> None:
     if first_number is None:
         return
     values: list[tuple[CellValue, Token]] = []
+    data_row = -1           # the physical row of the first value
+    row_mark = -1
     for tok in tokens[last_text + 1:]:
+        if tok.row_start:
+            row_mark = tok.index
         cv = classify(tok.raw)
         if not cv.is_value:
             if re.search(r"\d", tok.key) and len(tok.key) <= 12 and len(values) < 15:
                 values.append((CellValue(tok.raw, "text", None), tok))
                 continue
+            # a text cell inside the data row (see _text_cell) keeps the columns after it in place
+            if values and tok.in_table and not tok.row_start and row_mark == data_row and len(values) < 15:
+                values.append((CellValue(tok.raw, "text", None), tok))
+                continue
             break
+        if not values:
+            data_row = row_mark
         values.append((cv, tok))
     cells, surplus = fit_values(values, 15)
     keys = [f"s4.{g}.{c}" for g in lay["groups"] for c in lay["columns"]]

@@ -217,6 +217,41 @@ def test_hostile_title_does_not_break_recognition(demo_fmt: str) -> None:
     assert r["unit"] == "栖云镇" and r["year"] == 2023 and r["region"] == "云岭区"
 
 
+# One hostile payload per cell: first, middle and last value columns of 表三, a one-value row of 表二,
+# a middle cell of 表四's single data row.
+HOSTILE_CELLS = (
+    "s3.granted.commercial", "s3.partial.natural", "s3.deny_state_secret.total", "s3.unable_not_held.research",
+    "s3.noproc_petition.public_interest", "s3.other_fee_unpaid.legal_service", "s3.carry_forward.other_org",
+    "s2.penalty.decisions", "s2.regulation.repealed", "s2.fee.amount", "s4.review.corrected",
+    "s4.suit_after_review.pending",
+)
+# Short ones for the PDF, where a long unbreakable string spills over into the neighbouring cells.
+SHORT_HOSTILE = ("**5**", "<b>1</b>", "<i>", "=1+1", "[a](b)", "{{x}}", "<!--", "`rm`", "&amp;", "_x_", "<", "#")
+
+
+@pytest.fixture(scope="module")
+def clean_cells() -> dict[str, dict]:
+    rep = base_report("2021")
+    return {fmt: F.parse_bytes(render(rep, fmt), f"r{EXTENSIONS[fmt]}")["cells"] for fmt in DEMO_FORMATS}
+
+
+@pytest.mark.parametrize("demo_fmt", DEMO_FORMATS)
+def test_hostile_cells_are_kept_verbatim_as_text_in_their_column(demo_fmt: str, clean_cells: dict) -> None:
+    """Markup in a value cell is text (reported by the checks) and the cells after it keep their columns."""
+    payloads = SHORT_HOSTILE if demo_fmt == "pdf" else F.HOSTILE
+    rep = base_report("2021")
+    put = dict(zip(HOSTILE_CELLS, payloads, strict=True))
+    rep.cells.update(put)
+    r = F.parse_bytes(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
+    F.check_result(r)
+    for key, payload in put.items():
+        assert r["raw"].get(key) == strip_invisible(payload).strip(), (key, r["raw"].get(key))
+        assert r["kinds"][key] == "text" and r["cells"][key] is None, key
+        assert any(key in f["keys"] and strip_invisible(payload).strip() in f["message"] for f in r["findings"]), key
+    others = {k: v for k, v in clean_cells[demo_fmt].items() if k not in put}
+    assert {k: r["cells"].get(k) for k in others} == others, "a text cell moved the numbers after it"
+
+
 # ------------------------------------------------------------------------------------------- the CLI
 
 def test_cli_on_mutated_files_prints_json_or_one_line_reasons(tmp_path: Path) -> None:
@@ -251,6 +286,7 @@ def test_regression_number_with_more_digits_than_python_converts() -> None:
     rep.cells["s3.granted.natural"] = "9" * 5000
     r = F.parse_bytes(render(rep, "pipe"), "r.txt")
     F.check_result(r)
+    assert r["kinds"]["s3.granted.natural"] == "text"
 
 
 @pytest.mark.parametrize("printed", ["1" * 400 + ".5", "9" * 400, str(10**40), "1234567890123456"])
@@ -263,6 +299,9 @@ def test_regression_numbers_beyond_any_count_are_text(printed: str) -> None:
     rep.cells["s2.procurement.amount"] = printed + "万元"
     r = F.parse_bytes(render(rep, "html"), "r.html")
     F.check_result(r)
+    assert r["kinds"]["s3.granted.natural"] == "text" and r["cells"]["s3.granted.natural"] is None
+    assert r["kinds"]["s2.procurement.amount"] == "text"
+    assert {"S3-4"} <= {f["rule"] for f in r["findings"]}
 
 
 @pytest.mark.parametrize("printed", ["999999999999999", "-5", "12.5", "1,234,567"])
@@ -287,3 +326,16 @@ def test_regression_finding_message_is_one_line(demo_fmt: str) -> None:
     r = F.parse_bytes(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
     F.check_result(r)
     assert any(f["rule"] == "S3-4" for f in r["findings"])
+
+
+@pytest.mark.parametrize("demo_fmt", ["text", "html", "docx"])
+@pytest.mark.parametrize("printed", ["不适用", "见附件", "abc"])
+def test_regression_text_cell_does_not_shift_the_row(demo_fmt: str, printed: str) -> None:
+    """A word in a value cell was dropped, so the cells after it moved one column left: 其他 got the
+    row's total and 总计 went blank or absent (wrong numbers in the wrong columns)."""
+    rep = base_report("2021")
+    rep.cells["s3.granted.commercial"] = printed
+    r = F.parse_bytes(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
+    row = {k.split(".")[-1]: r["raw"].get(k) for k in r["raw"] if k.startswith("s3.granted.")}
+    assert row == {"natural": "2", "commercial": printed, "research": "0", "public_interest": "0",
+                   "legal_service": "0", "other_org": "0", "total": "2"}
