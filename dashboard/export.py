@@ -215,9 +215,28 @@ def _flatten(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(exprs) if exprs else df
 
 
+def _defuse(df: pl.DataFrame) -> pl.DataFrame:
+    """Text that Excel would run as a formula (=…, +…, @…, or -… that is not just a number) gets a
+    leading ``'``.
+
+    Unit names, file names and messages come from documents anybody can write; opening an export
+    must never execute something (CSV injection).  Excel shows the ``'`` as typed text.
+    """
+    def risky(n: str) -> pl.Expr:
+        c = pl.col(n)
+        return c.str.contains(r"^[=+@\t\r]") | (c.str.starts_with("-") & ~c.str.contains(r"^-\d*\.?\d+$"))
+
+    exprs = [pl.when(risky(n)).then(pl.lit("'") + pl.col(n)).otherwise(pl.col(n)).alias(n)
+             for n, t in df.schema.items() if t == pl.String]
+    return df.with_columns(exprs) if exprs else df
+
+
 def table_csv(df: Any) -> bytes:
-    """CSV bytes, UTF-8 with a byte-order mark so that Excel opens Chinese text correctly."""
-    frame = _flatten(to_polars(df))
+    """CSV bytes, UTF-8 with a byte-order mark so that Excel opens Chinese text correctly.
+
+    Text cells that Excel would treat as a formula are prefixed with ``'`` (see :func:`_defuse`).
+    """
+    frame = _defuse(_flatten(to_polars(df)))
     return BOM + frame.write_csv().encode("utf-8")
 
 
@@ -276,6 +295,8 @@ def write_table(ws: Worksheet, df: Any, *, title: str | None = None, formats: Ma
             if isinstance(v, float) and math.isnan(v):
                 v = None
             c = ws.cell(row=i, column=j, value=_excel_value(v))
+            if isinstance(v, str) and v.startswith("="):
+                c.data_type = "s"      # text, never a formula (openpyxl treats "=…" as one)
             c.border = _BORDER
             if fmts[name] and v is not None:
                 c.number_format = fmts[name]

@@ -115,6 +115,25 @@ def test_xlsx_accepts_pandas_and_empty_frames() -> None:
     assert [c.value for c in ws[1]] == ["单位", "件数"] and ws.max_row == 1
 
 
+HOSTILE = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3", "-3", "-0.5",
+           "<script>alert('x')</script>镇", "普通文字"]
+
+
+def test_csv_defuses_formulas() -> None:
+    rows = read_csv_rows(table_csv(pl.DataFrame({"单位": HOSTILE, "件数": list(range(len(HOSTILE)))})))
+    shown = [r[0] for r in rows[1:]]
+    assert shown[:4] == ["'" + h for h in HOSTILE[:4]]
+    assert shown[4:] == HOSTILE[4:]                    # numbers and ordinary text are left alone
+    assert rows[1 + 4][1] == "4"
+
+
+def test_xlsx_never_writes_formulas() -> None:
+    ws = load_sheet(table_xlsx(pl.DataFrame({"单位": HOSTILE}), "x"))
+    cells = [ws.cell(row=i, column=1) for i in range(2, len(HOSTILE) + 2)]
+    assert [c.value for c in cells] == HOSTILE
+    assert all(c.data_type == "s" for c in cells)
+
+
 @pytest.mark.parametrize(("name", "taken", "expected"), [
     ("明湖街道", [], "明湖街道"),
     ("a/b:c*d?e[f]g\\h", [], "a_b_c_d_e_f_g_h"),
