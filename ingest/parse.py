@@ -55,7 +55,7 @@ def _sections(tokens: list[Token], headings: dict[str, int]) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, (sid, start) in enumerate(order):
         stop = order[i + 1][1] if i + 1 < len(order) else len(tokens)
-        out[sid] = "\n".join(t.text for t in tokens[start + 1:stop] if not t.in_table)
+        out[sid] = "\n".join(t.raw for t in tokens[start + 1:stop] if not t.in_table)
     return out
 
 
@@ -89,7 +89,8 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
         "\n".join(t.text for t in tokens if not t.in_table)
     findings = []
     findings += template_year_finding(meta.template, meta.year, meta.format_markers, meta.mixed)
-    findings += section_findings(headings, mapping, meta.template, has_text=True)
+    heading_texts = {sid: (tokens[i].raw, tokens[i].key) for sid, i in headings.items()}
+    findings += section_findings(headings, mapping, meta.template, has_text=True, heading_texts=heading_texts)
     findings += label_findings(mapping, meta.template)
     findings += extra_findings(mapping, cv)
     findings += all_slash_findings(cv)

@@ -78,11 +78,19 @@ def read_text(text: str, source: str) -> Document:
         if pipe_cells is not None:
             if stripped == "" and last_was_pipe:
                 continue
-            if stripped and "|" not in stripped and not line.startswith("\t"):
+            if stripped and "|" not in stripped and not line.startswith("\t") and last_was_pipe:
                 pipe_cells.append(Cell(stripped, where))
                 last_was_pipe = False
                 continue
-            blocks.append(Block.table([pipe_cells], where=f"第{n}行前的表格"))
+            # two text lines in a row: the table ended at the last "|"; the line before this
+            # one (a heading, usually) is a paragraph, not a cell
+            held = None
+            if not last_was_pipe and pipe_cells and stripped:
+                held = pipe_cells.pop()
+            if pipe_cells:
+                blocks.append(Block.table([pipe_cells], where=f"第{n}行前的表格"))
+            if held is not None:
+                blocks.append(Block.paragraph(held.text, held.where))
             pipe_cells = None
             last_was_pipe = False
         # ---- tab cells

@@ -37,12 +37,26 @@ class CellView:
             return Read(0, assumed_zero=True, blank=True)
         return Read(None)
 
-    def sum(self, keys: list[str]) -> tuple[float | int | None, list[str]]:
-        """Σ of the keys, blanks as 0; None when any key is absent or not a number."""
+    def derived(self, key: str) -> Read:
+        """Like :meth:`read`, but a blank printed 总计-column cell of 表三 (``s3.<row>.total``) is
+        replaced by the sum of its row (spec §7: "the computed sum is used downstream")."""
+        r = self.read(key)
+        if r.blank and key.startswith("s3.") and key.endswith(".total") and self.cells[key].kind == "blank":
+            row = key[: -len(".total")]
+            parts = [f"{row}.{c}" for c in ("natural", "commercial", "research", "public_interest",
+                                              "legal_service", "other_org")]
+            s, _ = self.sum(parts, derived=False)
+            if s is not None:
+                return Read(s)
+        return r
+
+    def sum(self, keys: list[str], derived: bool = True) -> tuple[float | int | None, list[str]]:
+        """Σ of the keys, blanks as 0 (blank 表三 totals as their computed row sum); None when any
+        key is absent or not a number."""
         total: float | int = 0
         assumed: list[str] = []
         for k in keys:
-            r = self.read(k)
+            r = self.derived(k) if derived else self.read(k)
             if r.value is None:
                 return None, []
             total += r.value

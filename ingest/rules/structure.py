@@ -91,9 +91,20 @@ def extra_findings(mapping: Mapping, cv: CellView) -> list[Finding]:
     return out
 
 
-def section_findings(headings: dict[str, int], mapping: Mapping, template: str, has_text: bool) -> list[Finding]:
+def section_findings(headings: dict[str, int], mapping: Mapping, template: str, has_text: bool,
+                     heading_texts: dict[str, tuple[str, str]] | None = None) -> list[Finding]:
+    """D16 (missing/out of order), D03 (heading without its table), D09 on heading wording.
+
+    ``heading_texts``: section id → (raw heading as printed, squashed form).
+    """
     out: list[Finding] = []
     titles = {s["id"]: s["title"] for s in layout()["sections"]}
+    accepted = {s["id"]: re.compile(s["accepted"]) for s in layout()["sections"] if "accepted" in s}
+    for sid, (raw, key) in (heading_texts or {}).items():
+        rx = accepted.get(sid)
+        body = re.sub(r"^([一二三四五六])[.,，]", r"\1、", key)
+        if rx is not None and not rx.search(body):
+            out.append(make("D09", [], table="章节标题", raw=raw, canonical=titles[sid]))
     for sid, title in titles.items():
         if sid not in headings:
             out.append(make("D16", [], title=title))
