@@ -137,3 +137,30 @@ def test_missing_tables_and_sections(tmp_path: Path) -> None:
     assert any(f["message"] == "三、收到和处理政府信息公开申请情况有标题但无统计表" for f in r["D03"])
     assert any(f["message"] == "缺少“五、存在的主要问题及改进情况”部分" for f in r["D16"])
     assert not any(k.startswith("s3.") for k in got["cells"]), "缺失的表不输出键（不是 0）"
+
+
+def test_blank_total_column_uses_computed_sums_downstream(tmp_path: Path) -> None:
+    rep = base_report("2021")
+    for k in list(rep.cells):
+        if k.startswith("s3.") and k.endswith(".total"):
+            rep.cells[k] = ""
+    got = rules_of(parse_report(rep, tmp_path, "html"))
+    assert set(got) == {"D11"}, "no identity or narrative finding from blank totals read as 0"
+    assert len(got["D11"]) == 4            # the four rows with non-zero components
+
+
+def test_heading_typo_is_d09(tmp_path: Path) -> None:
+    rep = base_report("2021")
+    rep.headings["二"] = "二、主动公开政府政府情况"
+    got = rules_of(parse_report(rep, tmp_path))
+    assert any(f["message"] == "章节标题 标签“二、主动公开政府政府情况”与模板“二、主动公开政府信息情况”不一致"
+               for f in got["D09"])
+
+
+def test_pipe_per_line_keeps_sections_after_tables(tmp_path: Path) -> None:
+    rep = base_report("2021")
+    rep.style["pipe_per_line"] = True
+    got = parse_report(rep, tmp_path, "pipe")
+    assert got["sections"]["五"].startswith("工作人员业务水平有待提高")
+    assert "信息处理费" in got["sections"]["六"]
+    assert len(got["cells"]) == 200 and not got["findings"]
