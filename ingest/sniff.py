@@ -158,14 +158,27 @@ def _try(data: bytes, codec: str) -> str | None:
         return None
 
 
+# A few damaged bytes (a download cut off inside a character, a byte garbled in transit) must not cost the
+# whole report: with at most one undecodable sequence per 1,000 bytes the text is read with U+FFFD in their
+# place.  Text in another encoding fails far more often than that (every GBK character is invalid UTF-8).
+_BYTES_PER_BAD = 1000
+
+
+def _nearly(data: bytes, codec: str) -> str | None:
+    """``data`` decoded with replacement characters when only a few bytes are undecodable, else None."""
+    text = data.decode(codec, errors="replace")
+    return text if text.count("\ufffd") * _BYTES_PER_BAD <= len(data) else None
+
+
 def decode_text(
     data: bytes, *, declared: str | None = None, max_chars: int | None = limits.MAX_TEXT_CHARS
 ) -> tuple[str, str]:
     """Decode bytes of a text (or HTML) file; return ``(text, encoding name)``.
 
-    Order: BOM (UTF-8, UTF-16 LE/BE); UTF-16 without BOM (NUL pattern); strict UTF-8; the
-    ``declared`` encoding if any (an HTML ``<meta charset>``); GB18030 (superset of GBK/GB2312);
-    charset_normalizer as the last resort.  Newlines are normalised to LF and hidden Unicode is
+    Order: BOM (UTF-8, UTF-16 LE/BE); UTF-16 without BOM (NUL pattern); strict UTF-8, then UTF-8
+    with a few damaged bytes; the ``declared`` encoding if any (an HTML ``<meta charset>``); GB18030
+    (superset of GBK/GB2312), strict then with a few damaged bytes; charset_normalizer as the last
+    resort.  Newlines are normalised to LF and hidden Unicode is
     stripped.  Binary junk and undecodable bytes raise :class:`RejectedFile` (code ``encoding``);
     text longer than ``max_chars`` raises ``too_large`` (pass None to skip, as HTML does for its
     source and checks the extracted text instead).
@@ -173,7 +186,7 @@ def decode_text(
     text: str | None = None
     encoding = ""
     if data.startswith(codecs.BOM_UTF8):
-        text, encoding = _try(data[3:], "utf-8"), "utf-8-sig"
+        text, encoding = _try(data[3:], "utf-8") or _nearly(data[3:], "utf-8"), "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(
         codecs.BOM_UTF32_LE
     ):
@@ -187,12 +200,12 @@ def decode_text(
             if text is not None and not _plausible_utf16(text):
                 text = None
         if text is None:
-            text, encoding = _try(data, "utf-8"), "utf-8"
+            text, encoding = _try(data, "utf-8") or _nearly(data, "utf-8"), "utf-8"
         codec = codec_for_label(declared)
         if text is None and codec and codec != "utf-8":
             text, encoding = _try(data, codec), codec
         if text is None:
-            text, encoding = _try(data, "gb18030"), "gb18030"
+            text, encoding = _try(data, "gb18030") or _nearly(data, "gb18030"), "gb18030"
         if text is None:
             text, encoding = _charset_normalizer(data)
     if text is None or _looks_binary(text):

@@ -571,8 +571,11 @@ def check_refusal(e: RejectedFile) -> None:
     assert isinstance(e.code, str) and e.code, e.code
 
 
-class OverBudget(Exception):
-    """A parse used more CPU time than its budget: a hang, for the fuzz tests and the fuzz run."""
+class OverBudget(BaseException):
+    """A parse used more CPU time than its budget: a hang, for the fuzz tests and the fuzz run.
+
+    A BaseException, so that no ``except Exception`` on the way (``read_document`` turns reader
+    failures into refusals) can hide it as a refusal."""
 
 
 @contextmanager

@@ -107,16 +107,43 @@ def test_text_in_another_encoding_reads_the_same(clean_2021: dict, encoding: str
     assert _cells(text.encode(encoding), "r.txt") == want
 
 
-def test_utf8_text_with_a_stray_byte_is_read_or_refused_in_plain_words(clean_2021: dict) -> None:
-    data = clean_2021["pipe"]
-    broken = data[:200] + b"\xff" + data[200:]
-    try:
-        r = F.parse_bytes(broken, "r.txt")
-    except RejectedFile as e:
-        F.check_refusal(e)
-        assert e.code == "encoding"
-        return
+def _cut_inside_a_character(text: str, encoding: str) -> bytes:
+    """The file cut off in the middle of a multi-byte character (an interrupted download)."""
+    k = len(text) * 2 // 3
+    while not F.CHINESE.match(text[k]):
+        k += 1
+    return text[:k].encode(encoding) + text[k].encode(encoding)[:1]
+
+
+@pytest.mark.parametrize("damage", ["stray byte", "cut inside a character", "several stray bytes"])
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_regression_a_few_bad_bytes_do_not_refuse_the_report(clean_2021: dict, encoding: str, damage: str) -> None:
+    """A UTF-8 or GBK report with one damaged byte, or cut inside a character, was refused whole
+    (无法识别文件的文字编码): strict UTF-8 failed, GB18030 failed or gave mojibake, so did detection."""
+    text = clean_2021["pipe"].decode("utf-8")
+    data = text.encode(encoding)
+    at = len(text[:text.index("收到政府信息公开申请")].encode(encoding))     # in the narrative of 一
+    if damage == "stray byte":
+        data = data[:at] + b"\xff" + data[at:]
+    elif damage == "several stray bytes":
+        for k in range(3):
+            data = data[:at + 6 * k] + b"\x80" + data[at + 6 * k:]
+    else:
+        data = _cut_inside_a_character(text, encoding)
+    r = F.parse_bytes(data, "r.txt")
     F.check_result(r)
+    assert r["unit"] == "栖云镇" and r["template"] == "2021"
+    if damage != "cut inside a character":
+        assert r["cells"] == _cells(clean_2021["pipe"], "r.txt")
+
+
+def test_half_utf8_half_gbk_is_refused_in_plain_words(clean_2021: dict) -> None:
+    """Too many undecodable bytes either way: still refused, with the encoding reason."""
+    text = clean_2021["pipe"].decode("utf-8")
+    half = len(text) // 2
+    with pytest.raises(RejectedFile) as info:
+        F.parse_bytes(text[:half].encode("utf-8") + text[half:].encode("gbk"), "r.txt")
+    F.check_refusal(info.value)
 
 
 def test_gbk_page_that_declares_utf8_reads_the_same(clean_2021: dict) -> None:
