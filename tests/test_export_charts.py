@@ -171,6 +171,9 @@ def test_bundled_font_draws_chinese_without_any_system_font(tmp_path: Path) -> N
 
 
 def test_register_is_idempotent() -> None:
+    from dashboard.export import warm_up
+
+    warm_up()
     assert fonts.ensure_registered() == fonts.FAMILY
     assert fonts.ensure_registered() == fonts.FAMILY
     png = chart_png(simple_chart(), title="标题", scope=SCOPE, data_date=DATE, scale=1)
