@@ -11,7 +11,8 @@ from ingest.templates import layout
 from ingest.textnorm import squash
 from ingest.tokens import Token
 
-_TITLE = re.compile(r"(?P<issuer>[\u4e00-\u9fff()]{0,40}?)(?P<year>(?:19|20)\d{2})年度?(?:的)?政府信息公开(?:工作)?年度?报告?")
+# Years: 1990–2099 (政府信息公开 reports exist since 2008; a "1950年" is a typo, never the report year).
+_TITLE = re.compile(r"(?P<issuer>[\u4e00-\u9fff()]{0,40}?)(?P<year>(?:199|20\d)\d)年度?(?:的)?政府信息公开(?:工作)?年度?报告?")
 _ISSUER_SUFFIX = re.compile(r"(?:人民政府|办事处|政府|管委会|管理委员会)$")
 _LONG_TITLE = [
     re.compile(r"(?:公布|公开|编制|发布|印发)(?P<issuer>[\u4e00-\u9fff]{2,30}?)(?P<year>20\d{2})年度?政府信息公开(?:工作)?年度报告"),
@@ -26,8 +27,8 @@ _ISSUER_IN_TEXT = [
     re.compile(r"请与(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|办事处)"),
     re.compile(r"(?:联系|咨询).{0,6}?(?P<u>[\u4e00-\u9fff]{2,12}?(?:镇|乡|街道))(?:人民政府|办事处)"),
 ]
-_PERIOD = re.compile(r"(?P<y>(?:19|20)\d{2})年?0?1月?0?1日?起?(?:至|到|—+|-|~)")
-_YEAR_TOKEN = re.compile(r"((?:19|20)\d{2})年")
+_PERIOD = re.compile(r"(?P<y>(?:199|20\d)\d)年?0?1月?0?1日?起?(?:至|到|—+|-|~)")
+_YEAR_TOKEN = re.compile(r"((?:199|20\d)\d)年")
 _FORMAT_DOC = re.compile(r"国办(?P<kind>公开办函|发|函)?〔?(?P<y>20\d{2})〕?(?P<n>\d{1,3})号")
 _PUBLISHED = [
     re.compile(r"(?:发布|成文|公开|印发)(?:时间|日期)[:：]?(?P<y>20\d{2})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})"),

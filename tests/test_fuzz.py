@@ -366,3 +366,13 @@ def test_regression_text_cell_does_not_shift_the_row(demo_fmt: str, printed: str
     row = {k.split(".")[-1]: r["raw"].get(k) for k in r["raw"] if k.startswith("s3.granted.")}
     assert row == {"natural": "2", "commercial": printed, "research": "0", "public_interest": "0",
                    "legal_service": "0", "other_org": "0", "total": "2"}
+
+
+@fuzz_settings(60)
+@given(year=st.integers(1000, 2999))
+def test_regression_report_year_is_plausible(year: int) -> None:
+    """A title year of 1900–1989 was taken as the report year (the regexes accepted 19xx)."""
+    rep = base_report("2021", year=year)
+    r = F.parse_bytes(render(rep, "pipe"), "r.txt")
+    F.check_result(r)
+    assert r["year"] == (year if 1990 <= year <= 2099 else None)
