@@ -165,7 +165,7 @@ def check_s2(cv: CellView, units: dict[str, str | None]) -> list[Finding]:
             if key.startswith("s2.regulation.") and cell.kind == "number" and cell.value != 0:
                 from ingest.templates import key_infos
 
-                out.append(make("S2-T1", [key], actual=cell.value, col=key_infos()[t][key].col_label))
+                out.append(make("S2-T1", [key], expected=0, actual=cell.value, col=key_infos()[t][key].col_label))
         for key, limit in catalogue()["S2-T2"]["thresholds"].items():
             r = cv.read(key)
             if r.value is not None and cv.has(key) and r.value > limit:
