@@ -159,15 +159,16 @@ def _try(data: bytes, codec: str) -> str | None:
 
 
 # A few damaged bytes (a download cut off inside a character, a byte garbled in transit) must not cost the
-# whole report: with at most one undecodable sequence per 1,000 bytes the text is read with U+FFFD in their
-# place.  Text in another encoding fails far more often than that (every GBK character is invalid UTF-8).
+# whole report: with one undecodable sequence, or at most one per 1,000 bytes, the text is read with U+FFFD
+# in their place.  Text in another encoding fails far more often than that (every GBK character is invalid
+# UTF-8, and a report has thousands).
 _BYTES_PER_BAD = 1000
 
 
 def _nearly(data: bytes, codec: str) -> str | None:
     """``data`` decoded with replacement characters when only a few bytes are undecodable, else None."""
     text = data.decode(codec, errors="replace")
-    return text if text.count("\ufffd") * _BYTES_PER_BAD <= len(data) else None
+    return text if text.count("\ufffd") <= max(1, len(data) // _BYTES_PER_BAD) else None
 
 
 def decode_text(

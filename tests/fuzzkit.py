@@ -463,8 +463,24 @@ def mutate_text(text: str, rng: random.Random, n: int | None = None) -> str:
 
 # ------------------------------------------------------------------------------------------- reports
 
-def mutate_report(report, rng: random.Random):
-    """A copy of a DemoReport with random cells, narrative, title and unit replaced (well-formed files)."""
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def mutate_report(report, rng: random.Random, xml_safe: bool = False):
+    """A copy of a DemoReport with random cells, narrative, title and unit replaced (well-formed files).
+
+    ``xml_safe``: drop the control characters XML forbids (python-docx writes them into document.xml
+    as they are, giving a file Word cannot open either, which the reader rightly refuses)."""
+    rep = _mutate_report(report, rng)
+    if xml_safe:
+        rep.cells = {k: _XML_INVALID.sub("", v) for k, v in rep.cells.items()}
+        rep.sections = {k: _XML_INVALID.sub("", v) for k, v in rep.sections.items()}
+        rep.title = _XML_INVALID.sub("", rep.title) if rep.title else rep.title
+        rep.unit = _XML_INVALID.sub("", rep.unit)
+    return rep
+
+
+def _mutate_report(report, rng: random.Random):
     rep = copy.deepcopy(report)
     keys = sorted(rep.cells)
     for _ in range(rng.choice((1, 3, 10, 40))):
