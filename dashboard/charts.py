@@ -128,7 +128,7 @@ def applicant_by_year(long: pl.DataFrame, title: str) -> alt.TopLevelMixin:
     """Bars per year stacked by applicant type.  ``long``: 年度, 申请人类型, 件数, 口径."""
     chart = alt.Chart(long).mark_bar().encode(
         x=alt.X("年度:O", title="年度", axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("口径:N", title="口径"),
+        xOffset=alt.XOffset("口径:N", title="口径", sort=["本年新收", "上年结转"]),
         y=alt.Y("sum(件数):Q", title="申请件数"),
         color=alt.Color("申请人类型:N", scale=applicant_scale(), title="申请人类型"),
         order=alt.Order("序号:Q"),

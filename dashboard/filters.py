@@ -7,7 +7,8 @@ the filters on first load).  The resulting :class:`~dashboard.scope.Scope` is st
 ``st.session_state["scope"]`` for the pages.
 
 Query-string names: ``years`` (two values), ``region``, ``level``, ``q`` (part of a name),
-``town`` (unit ids such as ``丰城市/泉港镇``), ``tpl``, ``sev``.
+``town``, ``tpl``, ``sev``.  A bound multiselect writes the *displayed* label of each option
+into the URL (``sev=错误``, ``town=泉港镇（丰城市）``), so links stay readable.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ def _requested(key: str) -> list[str]:
 
 def _reset(defaults: dict) -> None:
     for k, v in defaults.items():
-        st.session_state[k] = v
+        if k == K_YEARS:        # the slider is created with its full range as value: drop the state instead
+            st.session_state.pop(k, None)
+        else:
+            st.session_state[k] = v
 
 
 def draw_sidebar() -> Scope:
@@ -61,8 +65,11 @@ def draw_sidebar() -> Scope:
                              help="只显示名称包含这几个字的单位，例如输入“港”可找到“泉港镇”")
         cand = queries.unit_options(regions, levels, (name or "").strip(), TOWN_OPTIONS_MAX)
         labels = dict(zip(cand["unit_id"].to_list(), cand["label"].to_list(), strict=True))
-        wanted = [u for u in _requested(K_TOWN) if u not in labels]
-        labels.update(queries.unit_labels(wanted))
+        # selected units stay selectable even when the name/region filters (or the cap) leave them out;
+        # the URL carries the displayed labels ("泉港镇（丰城市）")
+        shown = set(labels.values())
+        wanted = [u for u in _requested(K_TOWN) if u not in labels and u not in shown]
+        labels.update(queries.units_for_labels(wanted))
         towns = st.multiselect("乡镇（街道）", list(labels), key=K_TOWN, bind="query-params",
                                format_func=lambda u: labels.get(u, u), filter_mode="contains",
                                placeholder="全部（可输入名称的任意部分查找）",

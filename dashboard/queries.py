@@ -311,6 +311,16 @@ def unit_options(regions: Sequence[str], levels: Sequence[str], name: str, limit
                           FROM units {w} ORDER BY region, unit LIMIT ?""", [*p, limit])
 
 
+def units_for_labels(labels: Sequence[str]) -> dict[str, str]:
+    """unit_id -> label for display labels ("泉港镇（丰城市）") or unit ids found in a URL."""
+    if not labels:
+        return {}
+    df = snap_query("""SELECT unit_id, unit || COALESCE('（' || region || '）', '') AS label FROM units
+                       WHERE list_contains(?::VARCHAR[], unit || COALESCE('（' || region || '）', ''))
+                          OR list_contains(?::VARCHAR[], unit_id)""", [list(labels), list(labels)])
+    return dict(zip(df["unit_id"].to_list(), df["label"].to_list(), strict=True))
+
+
 def unit_labels(unit_ids: Sequence[str]) -> dict[str, str]:
     if not unit_ids:
         return {}
@@ -658,7 +668,7 @@ def carry_chain(scope: Scope) -> pl.DataFrame:
     ``state``: ok | break (both known, different) | no_prev (no report the year before).
     """
     w, p = where(scope, template=False)
-    lo = scope.years[0] if scope.years else -10**6
+    lo = scope.years[0] if scope.years else snap_query("SELECT min(year) AS y FROM measures")["y"][0]
     w2, p2 = where(scope, template=False, year_lo_offset=-1)
     return snap_query(f"""
         WITH cur AS (SELECT unit_id, unit, region, year, carried_over FROM measures {w}),

@@ -12,7 +12,7 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 LEVELS = ("镇", "乡", "街道", "其他")
 TEMPLATES = ("2019", "2021", "其他")
-TEMPLATE_NAMES = {"2019": "2019 年格式（60 号文）", "2021": "2021 年格式（30 号文）", "其他": "旧格式、混合或未识别"}
+TEMPLATE_NAMES = {"2019": "2019年格式", "2021": "2021年格式", "其他": "其他格式"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,17 +194,22 @@ _IN_APP: contextvars.ContextVar[bool] = contextvars.ContextVar("nianbao_in_app",
 def page_guard() -> None:
     """Make sure a page runs inside app.py (its sidebar filters and navigation).
 
-    Streamlit keeps a legacy mode for apps with a ``pages/`` folder: until the first script run
-    has called ``st.navigation``, a deep link such as ``/overview`` that matches a file name in
-    ``pages/`` runs that file on its own.  When that happens (the first request after a server
-    start), switch the legacy mode off and rerun, so app.py handles the same URL.
+    Streamlit keeps a legacy mode for apps with a ``pages/`` folder: until a script run has
+    called ``st.navigation``, a URL such as ``/overview`` that matches a file name in ``pages/``
+    runs that file on its own (the first request after a server start; and every run under
+    ``AppTest``, which resets the mode before each run).  When that happens, run app.py right
+    here — it draws the sidebar and navigation and runs this same page inside them, in this same
+    script run, so widget clicks are not lost — and stop the stand-alone run afterwards.
     """
     if _IN_APP.get():
         return
+    import runpy
+
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
-    st.rerun()
+    runpy.run_path(str(config.ROOT / "app.py"), run_name="__main__")
+    st.stop()
 
 
 def db_guard() -> None:

@@ -20,9 +20,10 @@ else:
         ("旧版本 / 重复文件", f"{ui.fmt_int(info['superseded'])} / {ui.fmt_int(info['duplicate'])}",
          "被新版本替代的文件仍保留；内容相同的文件只记一次"),
         ("单位数", ui.fmt_int(info["units"]), None),
-        ("最近入库", str(info["last_ingested"] or "—")[:19], "最近一次导入新文件的时间"),
-        ("数据库更新", info["modified"].strftime("%Y-%m-%d %H:%M"), "数据库文件最后修改时间（导入或审核）"),
     ])
+    last = str(info["last_ingested"] or "")[:16] or "—"
+    st.info(f"**数据更新时间：** 数据库文件最后修改于 {info['modified']:%Y-%m-%d %H:%M}（导入或审核），"
+            f"最近一次导入新文件在 {last}。", icon=":material/schedule:")
     st.caption(f"数据库文件：{ui.md_escape(info['path'])}（{info['size_mb']:.1f} MB，"
                f"结构版本 {ui.md_escape(info['meta'].get('schema_version', '未知'))}）")
 

@@ -31,9 +31,10 @@ else:
     ])
     chart_df = by_unit.select("单位", pl.col("wan").alias("采购总金额（万元）"),
                               pl.col("projects").alias("采购项目数"), pl.col("unknown").alias("单位不明的年报数"))
-    ui.show_chart(value_bars(chart_df.head(40), "采购总金额（万元）", "各乡镇（街道）政府集中采购总金额（万元）",
+    plotted = chart_df.filter(pl.col("采购总金额（万元）").is_not_null())
+    ui.show_chart(value_bars(plotted.head(40), "采购总金额（万元）", "各乡镇（街道）政府集中采购总金额（万元）",
                              "采购总金额（万元）", "#00695c",
-                             subtitle="只含单位明确的金额；单位不明的年报数见提示"),
+                             subtitle=f"只含单位明确的金额；{chart_df.height - plotted.height} 个单位的金额全部未注明单位，未画出"),
                   chart_df, "各乡镇（街道）政府集中采购", key="proc_chart")
     if unknown.height:
         st.markdown("**金额未注明单位（元或万元）的报告 —— 未计入上面的合计**")

@@ -75,10 +75,10 @@ if qp.get("unit") != unit_id or qp.get("year") != str(year):
 
 # ---- previous / next year
 prev_y, next_y = year - 1, year + 1
-n1, n2, _ = st.columns([1, 1, 4])
-n1.button(f"上一年（{prev_y}）", key="rpt_prev", disabled=prev_y not in report_ids, on_click=_goto_year,
+nav = st.container(horizontal=True)
+nav.button(f"上一年：{prev_y} 年", key="rpt_prev", disabled=prev_y not in report_ids, on_click=_goto_year,
           args=(prev_y,), icon=":material/arrow_back:")
-n2.button(f"下一年（{next_y}）", key="rpt_next", disabled=next_y not in report_ids, on_click=_goto_year,
+nav.button(f"下一年：{next_y} 年", key="rpt_next", disabled=next_y not in report_ids, on_click=_goto_year,
           args=(next_y,), icon=":material/arrow_forward:")
 
 report_id = report_ids[year]
