@@ -31,6 +31,8 @@ from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
 
+from ingest.rules.findings import catalogue
+
 KEYS_TSV = Path(__file__).resolve().parent.parent / "templates" / "keys.tsv"
 
 S3_COLUMNS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
@@ -68,7 +70,7 @@ TEMPLATE_MARKERS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 SHINGLE = 3                 # characters per shingle for X-6
-X6_THRESHOLD = 0.9          # Jaccard above which X-6 is raised (spec §8.4)
+X6_THRESHOLD = catalogue()["X-6"]["threshold"]   # Jaccard above which X-6 is raised (spec §8.4)
 X6_MIN_CHARS = 60           # shorter sections ("无。") are not compared: identical by nature
 X7_MIN_CHARS = 20
 
@@ -173,10 +175,13 @@ def _operand(rep: YearReport, key: str) -> tuple[float, bool] | None:
     return 0.0, True
 
 
-def _finding(rule: str, severity: str, keys: list[str], expected, actual, message: str,
-             assumed_zero: Iterable[str] = (), evidence: str = "", defect: str | None = None) -> dict:
+def _finding(entry: str, keys: list[str], expected, actual, assumed_zero: Iterable[str] = (),
+             evidence: str = "", defect: str | None = None, **fields) -> dict:
+    """A finding from the rule catalogue (rules/catalogue.toml): severity and message wording live there."""
+    spec = catalogue()[entry]
+    message = spec["message"].format(expected=fmt(expected), actual=fmt(actual), **fields)
     return {
-        "rule": rule, "severity": severity, "keys": keys,
+        "rule": spec.get("rule", entry), "severity": spec["severity"], "keys": keys,
         "expected": _num(expected), "actual": _num(actual), "message": message,
         "assumed_zero": sorted(set(assumed_zero)), "evidence": evidence, "defect": defect,
     }
@@ -213,11 +218,8 @@ def _x1(prev: YearReport, cur: YearReport) -> list[dict]:
         if a is None or e is None or a[0] == e[0]:
             continue
         az = [f"{k}@{y}" for k, y, op in ((k_cur, Y, a), (k_prev, P, e)) if op[1]]
-        out.append(_finding(
-            "X-1", "warning", [f"{k_cur}@{Y}", f"{k_prev}@{P}"], e[0], a[0],
-            f"表三 第二项 上年结转政府信息公开申请数量 {S3_COLUMN_NAMES[col]}：应为 {fmt(e[0])}"
-            f"（{P}年报告第四项结转下年度继续办理），报告为 {fmt(a[0])}",
-            az, _evidence(prev, cur)))
+        out.append(_finding("X-1", [f"{k_cur}@{Y}", f"{k_prev}@{P}"], e[0], a[0], az, _evidence(prev, cur),
+                            col=S3_COLUMN_NAMES[col], prev_year=P))
     return out
 
 
@@ -238,11 +240,8 @@ def _x2(prev: YearReport, cur: YearReport) -> list[dict]:
         if expected == actual:
             continue
         keyed = {"cur": f"{k_valid}@{Y}", "prev": f"{k_prev}@{P}", "iss": f"{k_iss}@{Y}", "rep": f"{k_rep}@{Y}"}
-        out.append(_finding(
-            "X-2", "warning", list(keyed.values()), expected, actual,
-            f"表二 第二十条第（一）项 {name} 现行有效件数：应为 {fmt(expected)}"
-            f"（{P}年现行有效件数加本年制发件数减本年废止件数），报告为 {fmt(actual)}",
-            [keyed[n] for n, op in ops.items() if op[1]], _evidence(prev, cur)))
+        out.append(_finding("X-2", list(keyed.values()), expected, actual,
+                            [keyed[n] for n, op in ops.items() if op[1]], _evidence(prev, cur), row=name, prev_year=P))
     return out
 
 
@@ -268,11 +267,9 @@ def _x3(prev: YearReport, cur: YearReport) -> list[dict]:
         if expected == actual:
             continue
         keyed = {"cur": f"{k_items}@{Y}", "prev": f"{k_items}@{P}", "delta": f"{k_delta}@{P}"}
-        out.append(_finding(
-            "X-3", "warning", list(keyed.values()), expected, actual,
-            f"表二 {table} {name} 上一年项目数量：应为 {fmt(expected)}"
-            f"（{P}年上一年项目数量加本年增/减），报告为 {fmt(actual)}",
-            [keyed[n] for n, op in ops.items() if op[1]], _evidence(prev, cur)))
+        out.append(_finding("X-3", list(keyed.values()), expected, actual,
+                            [keyed[n] for n, op in ops.items() if op[1]], _evidence(prev, cur),
+                            table=table, row=name, prev_year=P))
     return out
 
 
@@ -291,11 +288,8 @@ def _x4(prev: YearReport, cur: YearReport) -> list[dict]:
         if expected == actual:
             continue
         keyed = {"cur": f"{k_total}@{Y}", "prev": f"{k_total}@{P}", "pub": f"{k_pub}@{Y}"}
-        out.append(_finding(
-            "X-4", "info", list(keyed.values()), expected, actual,
-            f"表二 第二十条第（一）项 {name} 对外公开总数量：约应为 {fmt(expected)}"
-            f"（{P}年对外公开总数量加本年新公开数量），报告为 {fmt(actual)}",
-            [keyed[n] for n, op in ops.items() if op[1]], _evidence(prev, cur)))
+        out.append(_finding("X-4", list(keyed.values()), expected, actual,
+                            [keyed[n] for n, op in ops.items() if op[1]], _evidence(prev, cur), row=name, prev_year=P))
     return out
 
 
@@ -327,10 +321,9 @@ def _x6(prev: YearReport, cur: YearReport) -> list[dict]:
         if j <= X6_THRESHOLD:
             continue
         pct = int(j * 100)               # floor: never claim more similarity than measured
-        out.append(_finding(
-            "X-6", "info", [f"section.{sec}@{cur.year}", f"section.{sec}@{prev.year}"], None, pct,
-            f"正文第{sec}部分与{prev.year}年报告文字相似度 {pct}%，疑似内容雷同",
-            (), _evidence(prev, cur) + f"；字符{SHINGLE}元组 Jaccard 相似度 {j:.3f}", "D05"))
+        out.append(_finding("X-6", [f"section.{sec}@{cur.year}", f"section.{sec}@{prev.year}"], None, pct,
+                            (), _evidence(prev, cur) + f"；字符{SHINGLE}元组 Jaccard 相似度 {j:.3f}", "D05",
+                            section=sec, prev_year=prev.year, pct=pct))
     return out
 
 
@@ -352,8 +345,8 @@ def _x7(prev: YearReport, cur: YearReport) -> list[dict]:
         return []
     if _x7_pattern(prev.year).search(_SPACE.sub("", a)):
         return []
-    return [_finding("X-7", "info", [f"section.五@{cur.year}", f"section.五@{prev.year}"], None, None,
-                     f"正文第五部分未说明{prev.year}年报告所列问题的改进情况", (), _evidence(prev, cur))]
+    return [_finding("X-7", [f"section.五@{cur.year}", f"section.五@{prev.year}"], None, None, (),
+                     _evidence(prev, cur), prev_year=prev.year)]
 
 
 # ---------------------------------------------------------------- X-5, D07 (one report, need the year)
@@ -376,11 +369,9 @@ def check_template(rep: YearReport) -> list[dict]:
     marker = next((label for key, label in TEMPLATE_MARKERS.get(rep.template, ()) if key in rep.kinds), None)
     shown = f"（出现“{marker}”）" if marker else ""
     defect = "D01" if rep.template in ("2019", "2021") else ("D02" if rep.template in ("legacy", "mixed") else None)
-    return [_finding(
-        "X-5", "error", ["meta.template"], None, None,
-        f"报告年度 {rep.year} 应使用{TEMPLATE_DOC[need]}印发的年度报告格式，"
-        f"实际为{TEMPLATE_NAME.get(rep.template, rep.template)}{shown}",
-        (), f"{rep.source_file}（{rep.report_id}）", defect)]
+    return [_finding("X-5", ["meta.template"], None, None, (), f"{rep.source_file}（{rep.report_id}）", defect,
+                     year=rep.year, doc=TEMPLATE_DOC[need], found=TEMPLATE_NAME.get(rep.template, rep.template),
+                     marker=shown)]
 
 
 def check_deadline(rep: YearReport) -> list[dict]:
@@ -390,13 +381,13 @@ def check_deadline(rep: YearReport) -> list[dict]:
     Y1 = rep.year + 1
     shown = f"{rep.published.year}年{rep.published.month}月{rep.published.day}日"
     if rep.published > date(Y1, 3, 31):
-        sev, limit = "warning", f"{Y1}年3月31日"
+        entry, limit = "D07-late", f"{Y1}年3月31日"
     elif rep.published > date(Y1, 1, 31):
-        sev, limit = "info", f"{Y1}年1月31日"
+        entry, limit = "D07", f"{Y1}年1月31日"
     else:
         return []
-    return [_finding("D07", sev, ["meta.publish_date"], None, None,
-                     f"发布日期 {shown} 晚于 {limit}", (), f"{rep.source_file}（{rep.report_id}）", "D07")]
+    return [_finding(entry, ["meta.publish_date"], None, None, (), f"{rep.source_file}（{rep.report_id}）", "D07",
+                     date=shown, deadline=limit)]
 
 
 # ---------------------------------------------------------------- set-wide: MISSING, CONFLICT
@@ -418,10 +409,8 @@ def missing_reports(unit_years: Mapping[str, set[int]], unit_names: Mapping[str,
             if y in have:
                 continue
             others = per_year[y]
-            out.append((unit_id, y, _finding(
-                "MISSING", "warning", [f"meta.report@{y}"], None, None,
-                f"{unit_names.get(unit_id, unit_id)} 缺少 {y} 年度报告（已有 {others} 个其他单位的 {y} 年度报告）",
-                (), "")))
+            out.append((unit_id, y, _finding("MISSING", [f"meta.report@{y}"], None, None, (), "",
+                                             unit=unit_names.get(unit_id, unit_id), year=y, others=others)))
     return out
 
 
@@ -444,8 +433,7 @@ def version_conflict(current: YearReport, other: YearReport, shown: int = 5) -> 
     names = "、".join(f"{cell_name(k, current.template)}（{fmt(other.cells.get(k))}→{fmt(current.cells.get(k))}）"
                      for k in diff[:shown])
     more = f" 等 {len(diff)} 处" if len(diff) > shown else ""
-    return [_finding(
-        "CONFLICT", "warning", diff, None, len(diff),
-        f"{current.year}年报告有两个数字不同的文件：“{Path(other.source_file).name}”与"
-        f"“{Path(current.source_file).name}”在 {names}{more}不一致（现采用后入库的“{Path(current.source_file).name}”）",
-        (), f"早先文件：{other.source_file}（{other.report_id}）；现行文件：{current.source_file}（{current.report_id}）")]
+    return [_finding("CONFLICT", diff, None, len(diff), (),
+                     f"早先文件：{other.source_file}（{other.report_id}）；现行文件：{current.source_file}（{current.report_id}）",
+                     year=current.year, other=Path(other.source_file).name, current=Path(current.source_file).name,
+                     names=names, more=more)]

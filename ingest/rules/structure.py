@@ -136,9 +136,7 @@ def template_year_finding(template: str, year: int | None, markers: dict[str, li
     actual = "mixed" if mixed else template
     if actual == want:
         return []
-    marker_list = markers.get("mixed" if False else actual, []) or markers.get("2019", []) + markers.get("2021", [])
-    if mixed:
-        marker_list = markers.get("2019", [])[:1] + markers.get("2021", [])[:1]
-    marker = "、".join(marker_list[:2]) or "—"
+    marker_list = markers.get(actual, []) if not mixed else markers.get("2019", [])[:1] + markers.get("2021", [])[:1]
+    marker = f"（出现“{'、'.join(marker_list[:2])}”）" if marker_list else ""
     doc = layout()["format_docs"][want]
-    return [make("X-5", ["meta.template"], year=year, doc=doc, actual=_TEMPLATE_NAMES[actual], marker=marker)]
+    return [make("X-5", ["meta.template"], year=year, doc=doc, found=_TEMPLATE_NAMES[actual], marker=marker)]
