@@ -11,6 +11,7 @@ The properties here are a small, fast sample (hypothesis, a few hundred inputs i
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 from ingest.demo.layout import EXTENSIONS, render
 from ingest.errors import RejectedFile
-from ingest.sniff import strip_invisible
+from ingest.sniff import read_document, strip_invisible
 from ingest.values import classify
 from tests import fuzzkit as F
 from tests.reportkit import base_report
@@ -386,3 +387,21 @@ def test_regression_short_file_cut_inside_a_character(clean_2021: dict) -> None:
     r = F.parse_bytes(data, "r.txt")
     F.check_result(r)
     assert r["unit"] == "栖云镇" and r["year"] == 2023
+
+
+def test_regression_pdf_line_of_one_repeated_character() -> None:
+    """The fake-bold check compared each character with every earlier copy of it on the same line:
+    a 1.4 KB PDF with one line of 30,000 '9's (text running off the page) took 30 s, 100,000 minutes."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.setFont("Helvetica", 8)
+    c.drawString(50, 800, "2020")
+    c.drawString(10, 700, "9" * 30_000)
+    c.showPage()
+    c.save()
+    with F.cpu_budget(10):           # a hang guard (about 0.3 s when linear), not a timing assert
+        doc = read_document(buf.getvalue(), "x.pdf")
+    assert "9" * 1000 in doc.plain_text()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
 import zlib
 from bisect import bisect_left, bisect_right
@@ -273,21 +274,22 @@ def _cell_texts(cells: list[tuple], chars: list[dict]) -> dict[tuple, str]:
 
 def _duplicates(chars: list[dict]) -> set[int]:
     """ids of characters drawn twice at (almost) the same place — fake bold in WPS/Word PDFs."""
-    seen: dict[tuple[str, int], list[float]] = {}
+    # x positions kept per (char, line, 1-pt bucket): a copy within 1 pt lies in this or a neighbouring
+    # bucket, so each character is compared with a few others, not with every earlier copy on its line
+    # (quadratic: a line of 30,000 identical characters took 30 s)
+    seen: dict[tuple[str, int, int], list[float]] = {}
     dup: set[int] = set()
     for ch in chars:
         text = ch["text"]
         if text == " ":
             continue
-        key = (text, round(ch["top"]))
-        xs = seen.get(key)
+        top = round(ch["top"])
         x0 = ch["x0"]
-        if xs is None:
-            seen[key] = [x0]
-        elif any(abs(x0 - x) <= 1.0 for x in xs):
+        bucket = math.floor(x0) if math.isfinite(x0) else 0      # inf/NaN in a damaged file
+        if any(abs(x0 - x) <= 1.0 for b in (bucket - 1, bucket, bucket + 1) for x in seen.get((text, top, b), ())):
             dup.add(id(ch))
         else:
-            xs.append(x0)
+            seen.setdefault((text, top, bucket), []).append(x0)
     return dup
 
 
