@@ -77,11 +77,12 @@ def _text_cell(tok: Token, current: _Row | None, row_mark: int, width: int) -> b
 
 def fit_values(values: list[tuple[CellValue, Token]], n: int) -> tuple[list, list]:
     """Choose the row's ``n`` cells from what followed its label; return (cells, surplus)."""
-    vals = list(values)
-    while len(vals) > n and vals[-1][0].kind == "blank":
-        vals.pop()
-    while len(vals) > n and vals[0][0].kind == "blank":
-        vals.pop(0)
+    start, end = 0, len(values)          # (indices, not pop(0): a row may hold a million blank cells)
+    while end - start > n and values[end - 1][0].kind == "blank":
+        end -= 1
+    while end - start > n and values[start][0].kind == "blank":
+        start += 1
+    vals = list(values[start:end])
     if len(vals) > n:
         nonblank = [v for v in vals if v[0].kind != "blank"]
         if len(nonblank) == n:

@@ -405,3 +405,25 @@ def test_regression_pdf_line_of_one_repeated_character() -> None:
     with F.cpu_budget(10):           # a hang guard (about 0.3 s when linear), not a timing assert
         doc = read_document(buf.getvalue(), "x.pdf")
     assert "9" * 1000 in doc.plain_text()
+
+
+def test_regression_row_with_a_long_run_of_blank_cells() -> None:
+    """Surplus blanks were dropped from the front of a row with list.pop(0), quadratic: a 3 MB text
+    report with one row of a million empty tab cells before its value took many minutes."""
+    from ingest.mapper import fit_values
+    from ingest.tokens import Token
+
+    tok = Token("", "", "", "第1行", True, False, 0)
+    blank, five = classify(""), classify("5")
+    values = [(blank, tok)] * 500_000 + [(five, tok)] + [(blank, tok)] * 10
+    with F.cpu_budget(10):           # a hang guard (milliseconds when linear), not a timing assert
+        cells, surplus = fit_values(values, 7)
+    assert [c.raw for c, _ in cells] == [""] * 6 + ["5"] and surplus == []
+
+
+def test_long_run_of_blank_cells_in_a_text_report() -> None:
+    text = render(base_report("2021"), "text").decode()
+    text = text.replace("\t（一）予以公开\n\t2\n", "\t（一）予以公开\n" + "\t" * 50_000 + "\n\t2\n", 1)
+    r = F.parse_bytes(text.encode(), "r.txt")
+    F.check_result(r)
+    assert r["raw"]["s3.granted.natural"] == "2"
