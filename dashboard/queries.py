@@ -23,7 +23,10 @@ Design (see docs in the module functions):
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -130,46 +133,64 @@ APPLICANT_COLS = ("natural", "commercial", "research", "public_interest", "legal
 APPLICANT_NAMES = {"natural": "自然人", "commercial": "商业企业", "research": "科研机构",
                    "public_interest": "社会公益组织", "legal_service": "法律服务机构",
                    "other_org": "其他（法人或其他组织）"}
+# every 表三/表四 row whose effective total the snapshot keeps (t_<row>)
+TOTAL_ROWS = ["new_received", "carried_over", *_LEAVES, "result_total", "carry_forward",
+              "review", "suit_direct", "suit_after_review"]
+_DENY = [r for r in _LEAVES if r.startswith("deny_")]
+_UNABLE = [r for r in _LEAVES if r.startswith("unable_")]
+_NOPROC = [r for r in _LEAVES if r.startswith("noproc_")]
+_OTHER21 = ["other_no_correction", "other_fee_unpaid", "other_other"]
+_COMP_KEYS = [f"s3.{row}.{c}" for row in ("new_received", "carried_over") for c in APPLICANT_COLS]
+_COMP_NAMES = [f"{pre}_{c}" for pre in ("new", "co") for c in APPLICANT_COLS]
+_MONEY_KEYS = ("s2.procurement.projects", "s2.procurement.amount", "s2.fee.amount")
+SNAPSHOT_MEMORY = os.environ.get("NIANBAO_SNAPSHOT_MEMORY", "256MB")
 
-_APPS_PIVOT = ",\n    ".join(
-    f"max(value) FILTER (WHERE row_key = '{row}' AND col_key = '{col}') AS {pre}_{col}"
-    for row, pre in (("new_received", "new"), ("carried_over", "co")) for col in APPLICANT_COLS)
-_REASON_PIVOT = ",\n    ".join(f"max(total) FILTER (WHERE row_key = '{r}') AS r_{r}" for r in REASON_ROWS)
-_S3_ROW_LIST = ", ".join(f"'{r}'" for r in ["new_received", "carried_over", *REASON_ROWS])
 
-_SNAPSHOT_SQL = f"""
-CREATE TABLE units AS
-SELECT unit_id, name AS unit, region, COALESCE(level, '其他') AS level FROM nb.units;
+def _group(rows: list[str]) -> str:
+    """Σ of effective row totals, NULL when every one of the rows is unknown (as v_report_measures)."""
+    known = " OR ".join(f"t_{r} IS NOT NULL" for r in rows)
+    return f"CASE WHEN {known} THEN {' + '.join(f'COALESCE(t_{r}, 0)' for r in rows)} END"
 
-CREATE TABLE measures AS
-SELECT report_id, unit_id, unit, region, COALESCE(level, '其他') AS level, year,
-       CASE WHEN template IN ('2019', '2021') THEN template ELSE '其他' END AS tpl, template, published,
-       received, carried_over, granted, partial, deny, unable, noproc, other, result_total, carry_forward,
-       reviews, suits, procurement_projects, procurement_wan, procurement_unit_unknown, fee_wan, fee_converted,
-       disclosure_rate, errors, warnings, infos
-FROM nb.v_report_measures;
 
-CREATE TABLE s3 AS
-WITH c AS (
-    SELECT c.report_id, c.row_key, c.col_key, c.value
-    FROM nb.cells c JOIN nb.reports r USING (report_id)
-    WHERE r.status = 'current' AND c.section = 's3' AND c.row_key IN ({_S3_ROW_LIST})
-), t AS (
-    SELECT report_id, row_key,
-           COALESCE(max(value) FILTER (WHERE col_key = 'total'),
-                    sum(value) FILTER (WHERE col_key <> 'total'), 0) AS total
-    FROM c GROUP BY report_id, row_key
-), apps AS (
+def _values(names: list[str], col: str) -> str:
+    """An inline (name, i) table of template names (data from keys.tsv, not user input)."""
+    rows = ", ".join(f"('{n}', {i + 1})" for i, n in enumerate(names))
+    return f"(VALUES {rows}) AS v({col}, i)"
+
+
+def _filter_pivot(source_col: str, names: list[str], cast: str) -> str:
+    return ",\n    ".join(f"max({source_col}) FILTER (WHERE i = {i + 1})::{cast} AS {n}" for i, n in enumerate(names))
+
+
+# Per-report figures that change only when reports are loaded (the "heavy" part: a few passes over
+# the cells).  Effective row total = the printed 总计, else the sum of the row's applicant cells,
+# else 0 (spec §7; identical to v_report_measures, which tests/test_app_pages.py checks).
+_HEAVY_SQL = f"""
+CREATE TABLE units AS SELECT unit_id, name AS unit, region, COALESCE(level, '其他') AS level FROM nb.units;
+CREATE TABLE cur AS SELECT report_id, unit_id, year, template FROM nb.reports WHERE status = 'current';
+CREATE TEMP TABLE rk AS SELECT * FROM {_values(TOTAL_ROWS, "row_key")};
+CREATE TEMP TABLE nulltot AS
+    SELECT report_id, row_key FROM nb.cells
+    WHERE col_key = 'total' AND value IS NULL AND section IN ('s3', 's4');
+CREATE TEMP TABLE fb AS
+    SELECT c.report_id, c.row_key, sum(c.value) AS s FROM nb.cells c SEMI JOIN nulltot USING (report_id, row_key)
+    WHERE c.col_key <> 'total' GROUP BY ALL;
+CREATE TABLE tot AS
+    SELECT c.report_id, rk.i, COALESCE(c.value, fb.s, 0)::REAL AS v
+    FROM nb.cells c JOIN rk USING (row_key) LEFT JOIN fb USING (report_id, row_key)
+    WHERE c.col_key = 'total' AND c.section IN ('s3', 's4') AND c.report_id IN (SELECT report_id FROM cur);
+CREATE TABLE t AS
     SELECT report_id,
-    {_APPS_PIVOT}
-    FROM c WHERE row_key IN ('new_received', 'carried_over') GROUP BY report_id
-), reasons AS (
+    {_filter_pivot("v", [f"t_{r}" for r in TOTAL_ROWS], "REAL")}
+    FROM tot GROUP BY report_id;
+DROP TABLE tot;
+CREATE TABLE ck AS SELECT * FROM {_values(_COMP_KEYS, "key")};
+CREATE TABLE comp AS
     SELECT report_id,
-    {_REASON_PIVOT}
-    FROM t GROUP BY report_id
-)
-SELECT * FROM apps FULL JOIN reasons USING (report_id);
-
+    {_filter_pivot("value", _COMP_NAMES, "REAL")}
+    FROM (SELECT c.report_id, ck.i, c.value FROM nb.cells c JOIN ck USING (key)
+          WHERE c.row_key IN ('new_received', 'carried_over'))
+    GROUP BY report_id;
 CREATE TABLE money AS
 SELECT c.report_id,
        max(c.value) FILTER (WHERE c.key = 's2.procurement.projects') AS proc_projects,
@@ -179,55 +200,198 @@ SELECT c.report_id,
        max(c.value_wan) FILTER (WHERE c.key = 's2.procurement.amount') AS proc_wan,
        bool_or(c.unknown_unit) FILTER (WHERE c.key = 's2.procurement.amount') AS proc_unknown,
        bool_or(c.wan_converted) FILTER (WHERE c.key = 's2.procurement.amount') AS proc_converted,
-       max(c.value) FILTER (WHERE c.key = 's2.fee.amount') AS fee_value,
        max(c.raw) FILTER (WHERE c.key = 's2.fee.amount') AS fee_raw,
        max(c.unit) FILTER (WHERE c.key = 's2.fee.amount') AS fee_unit,
        max(c.value_wan) FILTER (WHERE c.key = 's2.fee.amount') AS fee_wan,
        bool_or(c.wan_converted) FILTER (WHERE c.key = 's2.fee.amount') AS fee_converted,
        bool_or(c.unknown_unit) FILTER (WHERE c.key = 's2.fee.amount') AS fee_unknown
-FROM nb.cells c JOIN nb.reports r USING (report_id)
-WHERE r.status = 'current' AND c.key IN ('s2.procurement.projects', 's2.procurement.amount', 's2.fee.amount')
+FROM nb.cells c WHERE c.key IN {_MONEY_KEYS!r} AND c.report_id IN (SELECT report_id FROM cur)
 GROUP BY c.report_id;
+CREATE TABLE cell_ranges AS SELECT report_id, min(rowid) AS lo, max(rowid) AS hi FROM nb.cells GROUP BY report_id;
+CREATE TABLE base AS
+SELECT r.report_id, r.unit_id, u.unit, u.region, COALESCE(u.level, '其他') AS level, r.year,
+       CASE WHEN r.template IN ('2019', '2021') THEN r.template ELSE '其他' END AS tpl, r.template,
+       t.* EXCLUDE (report_id), comp.* EXCLUDE (report_id), money.* EXCLUDE (report_id),
+       p.t_carry_forward AS prev_cf, p.report_id IS NOT NULL AS has_prev
+FROM cur r
+LEFT JOIN units u USING (unit_id)
+LEFT JOIN t USING (report_id)
+LEFT JOIN comp USING (report_id)
+LEFT JOIN money USING (report_id)
+LEFT JOIN (SELECT cur.report_id, cur.unit_id, cur.year, t.t_carry_forward FROM cur LEFT JOIN t USING (report_id)) p
+       ON p.unit_id = r.unit_id AND p.year = r.year - 1;
+DROP TABLE nulltot; DROP TABLE fb; DROP TABLE t; DROP TABLE comp; DROP TABLE money; DROP TABLE cur; DROP TABLE ck;
+CHECKPOINT;
+CREATE VIEW status AS
+SELECT s.*, u.unit, u.region, u.level FROM status_raw s JOIN units u USING (unit_id);
+CREATE VIEW measures AS
+SELECT b.* EXCLUDE (fee_converted), COALESCE(b.fee_converted, false) AS fee_converted,
+       t_new_received AS received, t_carried_over AS carried_over, t_granted AS granted, t_partial AS partial,
+       {_group(_DENY)} AS deny, {_group(_UNABLE)} AS unable, {_group(_NOPROC)} AS noproc,
+       CASE WHEN template = '2021' THEN {_group(_OTHER21)} ELSE t_other END AS other,
+       t_result_total AS result_total, t_carry_forward AS carry_forward, t_review AS reviews,
+       {_group(["suit_direct", "suit_after_review"])} AS suits,
+       proc_projects AS procurement_projects, proc_wan AS procurement_wan,
+       COALESCE(proc_unknown, false) AS procurement_unit_unknown,
+       CASE WHEN t_result_total > 0 AND (t_granted IS NOT NULL OR t_partial IS NOT NULL)
+            THEN (COALESCE(t_granted, 0) + COALESCE(t_partial, 0)) / t_result_total END AS disclosure_rate,
+       COALESCE(f.errors, 0) AS errors, COALESCE(f.warnings, 0) AS warnings, COALESCE(f.infos, 0) AS infos
+FROM base b LEFT JOIN fsev f USING (report_id);
+"""
 
-CREATE TABLE status AS
-SELECT unit_id, unit, region, COALESCE(level, '其他') AS level, year, report_id,
-       CASE WHEN template IN ('2019', '2021') THEN template WHEN template IS NULL THEN NULL ELSE '其他' END AS tpl,
-       status, errors, warnings, infos
+# What a review (or any load) changes: finding counts, submission status, the problem-list index.
+_LIGHT_SQL = """
+CREATE OR REPLACE TABLE status_raw AS
+SELECT unit_id, year, report_id, status, errors::INTEGER AS errors, warnings::INTEGER AS warnings,
+       infos::INTEGER AS infos
 FROM nb.v_submission_status;
+CREATE OR REPLACE TABLE fl AS
+SELECT f.finding_id, f.unit_id, f.year, f.rule, f.severity, f.report_id,
+       COALESCE(v.status, 'open') AS review_status,
+       CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL ELSE '其他' END AS tpl
+FROM nb.findings f
+LEFT JOIN nb.finding_reviews v USING (finding_id)
+LEFT JOIN nb.reports r ON r.report_id = f.report_id;
+CREATE OR REPLACE TABLE fsev AS
+SELECT report_id, count(*) FILTER (WHERE severity = 'error') AS errors,
+       count(*) FILTER (WHERE severity = 'warning') AS warnings,
+       count(*) FILTER (WHERE severity = 'info') AS infos
+FROM fl WHERE report_id IS NOT NULL AND review_status <> 'dismissed' GROUP BY report_id;
+"""
 
-CREATE TABLE fcount AS
-SELECT f.unit_id, f.year, f.rule, f.severity,
-       CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL ELSE '其他' END AS tpl,
-       count(*) AS n
-FROM nb.v_findings_open f LEFT JOIN nb.reports r ON r.report_id = f.report_id
-GROUP BY ALL;
+# Identity of the per-report data: changes whenever a load adds, supersedes or re-assigns reports
+# or units, but not when only review marks change.
+_DATA_KEY_SQL = """
+SELECT (SELECT count(*) FROM reports), (SELECT COALESCE(max(load_seq), 0) FROM reports),
+       (SELECT COALESCE(bit_xor(hash(report_id || status || unit_id || year)), 0) FROM reports),
+       (SELECT COALESCE(bit_xor(hash(unit_id || name || COALESCE(level, '') || COALESCE(region, ''))), 0) FROM units),
+       (SELECT COALESCE(max(run_id), 0) FROM runs)
 """
 
 
-@st.cache_resource(max_entries=2, show_spinner="正在读取数据库……")
-def _snapshot(path: str, sig: tuple) -> duckdb.DuckDBPyConnection:
-    """Aggregated per-report tables of one version of the database file, in memory."""
-    snap = duckdb.connect(":memory:")
-    try:
-        snap.execute(f"ATTACH {_sql_literal(path)} AS nb (READ_ONLY)")
-    except duckdb.Error as e:
-        snap.close()
-        p = Path(path)
-        if not p.exists():
-            raise _unavailable("missing", p) from None
-        raise _unavailable("corrupt", p, str(e).splitlines()[0][:200]) from None
-    try:
-        snap.execute(_SNAPSHOT_SQL)
-    except (duckdb.CatalogException, duckdb.BinderException) as e:
-        snap.close()
-        raise _unavailable("schema", Path(path), str(e).splitlines()[0][:200]) from None
-    snap.execute("DETACH nb")
+def _snap_error(path: Path, e: Exception) -> DbUnavailable:
+    if not path.exists():
+        return _unavailable("missing", path)
+    if isinstance(e, duckdb.CatalogException | duckdb.BinderException):
+        return _unavailable("schema", path, str(e).splitlines()[0][:200])
+    return _unavailable("corrupt", path, str(e).splitlines()[0][:200])
+
+
+SNAPSHOT_DIR = Path(tempfile.gettempdir()) / "nianbao-snapshots"
+
+
+def _remove_stale_snapshots() -> None:
+    """Delete snapshot files of processes that no longer run."""
+    for f in SNAPSHOT_DIR.glob("snap-*.duckdb*"):
+        try:
+            pid = int(f.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(OSError):
+                f.unlink()
+
+
+class _Snapshot:
+    """Aggregated per-report tables of one database content, in a private DuckDB file.
+
+    A file (in the temp folder, deleted when the snapshot is released) rather than memory: DuckDB
+    keeps it compressed and holds only ``SNAPSHOT_MEMORY`` of it in RAM, so a national database
+    fits the app's memory budget; the tables are small enough to stay in the page cache.
+
+    The heavy tables (``base``, ``cell_ranges``, ``units``) are built once per data identity;
+    the light tables (``status``, ``fl``, ``fsev``) again for every new file version, in place.
+    Queries use ``cursor()`` (one per query and thread).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        _remove_stale_snapshots()
+        fd, name = tempfile.mkstemp(prefix=f"snap-{os.getpid()}-", suffix=".duckdb", dir=SNAPSHOT_DIR)
+        os.close(fd)
+        os.unlink(name)                   # DuckDB creates the file itself
+        self.file = Path(name)
+        self.con = duckdb.connect(name, config={"memory_limit": SNAPSHOT_MEMORY, "threads": 2,
+                                                "preserve_insertion_order": False,
+                                                "temp_directory": str(SNAPSHOT_DIR / f"spill-{os.getpid()}")})
+        self.lock = threading.Lock()
+        self.light_sig: tuple | None = None
+
+    def _attach(self) -> None:
+        self.con.execute(f"ATTACH {_sql_literal(self.path)} AS nb (READ_ONLY)")
+
+    def _detach(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("DETACH nb")
+
+    def _run(self, script: str) -> None:
+        """Statements one by one (each commits; memory of the previous one is released)."""
+        for stmt in script.split(";\n"):
+            if stmt.strip():
+                self.con.execute(stmt)
+
+    def build(self, sig: tuple) -> None:
+        p = Path(self.path)
+        try:
+            self._attach()
+            try:
+                self._run(_LIGHT_SQL)
+                self._run(_HEAVY_SQL)
+            finally:
+                self._detach()
+        except duckdb.Error as e:
+            self.close()
+            raise _snap_error(p, e) from None
+        self.light_sig = sig
+
+    def close(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self.con.close()
+        for f in (self.file, Path(f"{self.file}.wal")):
+            with contextlib.suppress(OSError):
+                f.unlink()
+
+    def ensure_light(self, sig: tuple) -> None:
+        if self.light_sig == sig:
+            return
+        with self.lock:
+            if self.light_sig == sig:
+                return
+            try:
+                self._attach()
+                try:
+                    self._run(_LIGHT_SQL)
+                finally:
+                    self._detach()
+            except duckdb.Error as e:
+                raise _snap_error(Path(self.path), e) from None
+            self.light_sig = sig
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _data_key(path: str, sig: tuple) -> tuple:
+    with _attached(Path(path)) as con:
+        return tuple(con.execute(_DATA_KEY_SQL).fetchone())
+
+
+@st.cache_resource(max_entries=1, show_spinner="正在读取数据库……", on_release=lambda s: s.close())
+def _heavy(path: str, data_key: tuple, _sig: tuple) -> _Snapshot:
+    """One snapshot per data identity (``_sig``, the file version it is built from, is not hashed)."""
+    snap = _Snapshot(path)
+    snap.build(_sig)
+    return snap
+
+
+def _snapshot(path: str, sig: tuple) -> _Snapshot:
+    snap = _heavy(path, _data_key(path, sig), sig)
+    snap.ensure_light(sig)
     return snap
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def _snap_query(path: str, sig: tuple, sql: str, params: tuple) -> pl.DataFrame:
-    cur = _snapshot(path, sig).cursor()
+    cur = _snapshot(path, sig).con.cursor()
     try:
         return _fetch(cur, sql, params)
     finally:
@@ -249,7 +413,8 @@ def check_database() -> None:
 def clear_caches() -> None:
     _snap_query.clear()
     _file_query.clear()
-    _snapshot.clear()
+    _data_key.clear()
+    _heavy.clear()
 
 
 # ---------------------------------------------------------------- filters as SQL
@@ -352,21 +517,25 @@ def overview_kpis(scope: Scope) -> dict:
 
 
 def _fcount_from() -> str:
-    return "(SELECT f.*, u.unit, u.region, u.level FROM fcount f JOIN units u USING (unit_id))"
+    """Open (not dismissed) findings with their unit's attributes, for counting."""
+    return """(SELECT f.*, u.unit, u.region, u.level FROM fl f JOIN units u USING (unit_id)
+              WHERE f.review_status <> 'dismissed')"""
 
 
 def findings_by_severity(scope: Scope) -> dict[str, int]:
     """Open (not dismissed) findings per severity, in the scope (template filter: reports of that template)."""
     w, p = where(scope, severity=True)
-    df = snap_query(f"SELECT severity, sum(n)::BIGINT AS n FROM {_fcount_from()} {w} GROUP BY severity", p)
+    df = snap_query(f"SELECT severity, count(*) AS n FROM {_fcount_from()} {w} GROUP BY severity", p)
     return {s: int(n) for s, n in df.iter_rows()}
 
 
 MATRIX_MAX_UNITS = 60
+MATRIX_MAX_REGIONS = 60
 
 
 def submission_matrix(scope: Scope) -> tuple[str, pl.DataFrame]:
-    """Unit × year status when at most ``MATRIX_MAX_UNITS`` units are in scope, else region × year counts.
+    """Unit × year status when at most ``MATRIX_MAX_UNITS`` units are in scope, else region × year counts
+    (the ``MATRIX_MAX_REGIONS`` regions with the most missing reports).
 
     Returns ``("unit", df)`` or ``("region", df)``.  The template filter does not apply here: a
     missing report has no template.
@@ -379,13 +548,16 @@ def submission_matrix(scope: Scope) -> tuple[str, pl.DataFrame]:
                    unit || COALESCE('（' || region || '）', '') AS label
             FROM status {w} ORDER BY region, unit, year""", p)
     return "region", snap_query(f"""
-        SELECT COALESCE(region, '（未知县市区）') AS region, year, count(*) AS units,
-               count(*) FILTER (WHERE status = 'missing') AS missing,
-               count(*) FILTER (WHERE status = 'has_errors') AS has_errors,
-               count(*) FILTER (WHERE status = 'wrong_template') AS wrong_template,
-               count(*) FILTER (WHERE status = 'late') AS late,
-               count(*) FILTER (WHERE status = 'published') AS published
-        FROM status {w} GROUP BY ALL ORDER BY region, year""", p)
+        WITH g AS (
+            SELECT COALESCE(region, '（未知县市区）') AS region, year, count(*) AS units,
+                   count(*) FILTER (WHERE status = 'missing') AS missing,
+                   count(*) FILTER (WHERE status = 'has_errors') AS has_errors,
+                   count(*) FILTER (WHERE status = 'wrong_template') AS wrong_template,
+                   count(*) FILTER (WHERE status = 'late') AS late,
+                   count(*) FILTER (WHERE status = 'published') AS published
+            FROM status {w} GROUP BY ALL),
+        top AS (SELECT region FROM g GROUP BY region ORDER BY sum(missing) DESC, region LIMIT ?)
+        SELECT g.* FROM g SEMI JOIN top USING (region) ORDER BY region, year""", [*p, MATRIX_MAX_REGIONS])
 
 
 def missing_reports(scope: Scope, limit: int = 500) -> pl.DataFrame:
@@ -398,92 +570,112 @@ def missing_reports(scope: Scope, limit: int = 500) -> pl.DataFrame:
 
 SEVERITY_RANK = "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END"
 
-_FINDINGS_FROM = """(
-    SELECT f.finding_id, f.unit_id, f.unit, f.region, COALESCE(f.level, '其他') AS level, f.year, f.report_id,
-           f.rule, f.severity, f.keys, f.expected, f.actual, f.message, f.assumed_zero, f.evidence, f.defect,
-           f.origin, f.review_status, f.review_note, f.reviewed_by, f.reviewed_at, f.review_stale, f.file_name,
-           CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL
-                ELSE '其他' END AS tpl
-    FROM v_findings f LEFT JOIN reports r ON r.report_id = f.report_id)"""
+_FL_FROM = "(SELECT f.*, u.unit, u.region, u.level FROM fl f JOIN units u USING (unit_id))"
+
+_FINDING_DETAIL = """
+    SELECT f.finding_id, f.unit_id, u.name AS unit, u.region, f.year, f.report_id, f.rule, f.severity, f.keys,
+           f.expected, f.actual, f.message, f.assumed_zero, f.evidence, f.defect, f.origin,
+           COALESCE(v.status, 'open') AS review_status, v.note AS review_note, v.reviewed_by, v.reviewed_at,
+           (v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message) AS review_stale,
+           r.file_name
+    FROM findings f
+    LEFT JOIN units u USING (unit_id)
+    LEFT JOIN finding_reviews v USING (finding_id)
+    LEFT JOIN reports r ON r.report_id = f.report_id
+    WHERE list_contains(?::VARCHAR[], f.finding_id)"""
+
+
+def _finding_filter(scope: Scope, rules: Sequence[str], review: Sequence[str]) -> tuple[str, list]:
+    w, p = where(scope, severity=True)
+    if rules:
+        w += " AND list_contains(?::VARCHAR[], rule)"
+        p.append(list(rules))
+    if review:
+        w += " AND list_contains(?::VARCHAR[], review_status)"
+        p.append(list(review))
+    return w, p
 
 
 def findings(scope: Scope, rules: Sequence[str] = (), review: Sequence[str] = ("open", "confirmed"),
              limit: int = 200, offset: int = 0) -> pl.DataFrame:
-    """The problem list, most serious first (severity, then year, then unit)."""
-    w, p = where(scope, severity=True)
-    extra, ep = "", []
-    if rules:
-        extra += " AND list_contains(?::VARCHAR[], rule)"
-        ep.append(list(rules))
-    if review:
-        extra += " AND list_contains(?::VARCHAR[], review_status)"
-        ep.append(list(review))
-    return file_query(f"""
-        SELECT finding_id, severity, unit_id, unit, region, year, rule, message, expected, actual, keys,
-               assumed_zero, evidence, review_status, review_note, reviewed_by, reviewed_at, review_stale,
-               report_id, file_name
-        FROM {_FINDINGS_FROM} {w}{extra}
-        ORDER BY {SEVERITY_RANK}, year DESC, region, unit, rule, finding_id
-        LIMIT ? OFFSET ?""", [*p, *ep, limit, offset])
+    """The problem list, most serious first (severity, then year, then unit).
+
+    The order and the page are chosen on the snapshot's finding index; only the rows of the page
+    are then read from the file (messages, evidence, review notes).
+    """
+    w, p = _finding_filter(scope, rules, review)
+    page = snap_query(f"""SELECT finding_id FROM {_FL_FROM} {w}
+                          ORDER BY {SEVERITY_RANK}, year DESC, region, unit, rule, finding_id
+                          LIMIT ? OFFSET ?""", [*p, limit, offset])
+    ids = page["finding_id"].to_list()
+    cols = ["finding_id", "severity", "unit_id", "unit", "region", "year", "rule", "message", "expected", "actual",
+            "keys", "assumed_zero", "evidence", "review_status", "review_note", "reviewed_by", "reviewed_at",
+            "review_stale", "report_id", "file_name"]
+    detail = file_query(_FINDING_DETAIL, [ids])
+    order = pl.DataFrame({"finding_id": ids, "_pos": list(range(len(ids)))}, schema={"finding_id": pl.String,
+                                                                                     "_pos": pl.Int64})
+    return order.join(detail, on="finding_id", how="inner").sort("_pos").select(cols)
 
 
 def findings_count(scope: Scope, rules: Sequence[str] = (), review: Sequence[str] = ("open", "confirmed")) -> int:
-    w, p = where(scope, severity=True)
-    extra, ep = "", []
-    if rules:
-        extra += " AND list_contains(?::VARCHAR[], rule)"
-        ep.append(list(rules))
-    if review:
-        extra += " AND list_contains(?::VARCHAR[], review_status)"
-        ep.append(list(review))
-    return int(file_query(f"SELECT count(*) AS n FROM {_FINDINGS_FROM} {w}{extra}", [*p, *ep])["n"][0])
+    w, p = _finding_filter(scope, rules, review)
+    return int(snap_query(f"SELECT count(*) AS n FROM {_FL_FROM} {w}", p)["n"][0])
 
 
 def finding_rules(scope: Scope) -> pl.DataFrame:
     """Rules with open findings in the scope, with counts (for the rule filter)."""
     w, p = where(scope, severity=True)
-    return snap_query(f"""SELECT rule, sum(n)::BIGINT AS n FROM {_fcount_from()} {w}
+    return snap_query(f"""SELECT rule, count(*) AS n FROM {_fcount_from()} {w}
                           GROUP BY rule ORDER BY n DESC, rule""", p)
 
 
 def finding_by_id(finding_id: str) -> dict | None:
-    df = file_query(f"SELECT * FROM {_FINDINGS_FROM} WHERE finding_id = ?", [finding_id])
+    df = file_query(_FINDING_DETAIL, [[finding_id]])
     return df.row(0, named=True) if df.height else None
 
 
 # ---------------------------------------------------------------- 申请量
 
 
-def applications_by_unit(scope: Scope) -> pl.DataFrame:
-    """Per unit: new and carried-over applications per applicant column, and the 总计 column.
+def applications_by_unit(scope: Scope, limit: int = 300) -> pl.DataFrame:
+    """Per unit (the ``limit`` with most applications): new and carried-over applications per applicant
+    column, and the 总计 column.
 
     Component columns and the total are kept apart (never added together); ``mismatch`` marks
     units where the printed totals differ from the sum of the components.
     """
     w, p = where(scope, prefix="m.")
-    new = " + ".join(f"COALESCE(s.new_{c}, 0)" for c in APPLICANT_COLS)
-    co = " + ".join(f"COALESCE(s.co_{c}, 0)" for c in APPLICANT_COLS)
-    cols = ",\n".join(f"sum(COALESCE(s.new_{c}, 0)) AS new_{c}, sum(COALESCE(s.co_{c}, 0)) AS co_{c}"
+    new = " + ".join(f"COALESCE(m.new_{c}, 0)" for c in APPLICANT_COLS)
+    co = " + ".join(f"COALESCE(m.co_{c}, 0)" for c in APPLICANT_COLS)
+    cols = ",\n".join(f"sum(COALESCE(m.new_{c}, 0)) AS new_{c}, sum(COALESCE(m.co_{c}, 0)) AS co_{c}"
                       for c in APPLICANT_COLS)
     return snap_query(f"""
         SELECT m.unit_id, m.unit, m.region, count(*) AS reports,
                {cols},
                sum(m.received) AS received, sum(m.carried_over) AS carried,
-               sum({new}) AS new_parts, sum({co}) AS co_parts
-        FROM measures m LEFT JOIN s3 s USING (report_id) {w}
+               sum({new}) IS DISTINCT FROM sum(m.received) OR sum({co}) IS DISTINCT FROM sum(m.carried_over)
+                   AS mismatch
+        FROM measures m {w}
         GROUP BY m.unit_id, m.unit, m.region
-        ORDER BY COALESCE(sum(m.received), 0) + COALESCE(sum(m.carried_over), 0) DESC, m.unit""", p)
+        ORDER BY COALESCE(sum(m.received), 0) + COALESCE(sum(m.carried_over), 0) DESC, m.unit
+        LIMIT ?""", [*p, limit])
+
+
+def count_units(scope: Scope, extra: str = "") -> int:
+    """Units with at least one report in the scope (``extra``: more conditions on measures)."""
+    w, p = where(scope)
+    return int(snap_query(f"SELECT count(DISTINCT unit_id) AS n FROM measures {w} {extra}", p)["n"][0])
 
 
 def applications_by_year(scope: Scope) -> pl.DataFrame:
     """Per year: new and carried-over applications per applicant column (components only)."""
     w, p = where(scope, prefix="m.")
-    cols = ",\n".join(f"sum(COALESCE(s.new_{c}, 0)) AS new_{c}, sum(COALESCE(s.co_{c}, 0)) AS co_{c}"
+    cols = ",\n".join(f"sum(COALESCE(m.new_{c}, 0)) AS new_{c}, sum(COALESCE(m.co_{c}, 0)) AS co_{c}"
                       for c in APPLICANT_COLS)
     return snap_query(f"""
         SELECT m.year, count(*) AS reports, {cols},
                sum(m.received) AS received, sum(m.carried_over) AS carried
-        FROM measures m LEFT JOIN s3 s USING (report_id) {w}
+        FROM measures m {w}
         GROUP BY m.year ORDER BY m.year""", p)
 
 
@@ -503,10 +695,12 @@ OUTCOME_COLUMNS = {"granted": "予以公开", "partial": "部分公开", "deny":
                    "noproc": "不予处理", "other": "其他处理"}
 
 
-def outcomes_by_unit(scope: Scope) -> pl.DataFrame:
-    """Per unit: the six outcome groups (其他处理 harmonised by the view), 办理总数 and 公开率."""
+def outcomes_by_unit(scope: Scope, limit: int = 300, order: str = "handled") -> pl.DataFrame:
+    """Per unit (the ``limit`` with most handled applications, or highest 公开率 when ``order="rate"``):
+    the six outcome groups (其他处理 harmonised), 办理总数 and 公开率; units that handled nothing are left out."""
     w, p = where(scope)
     groups = ",\n".join(f"sum({c}) AS {c}" for c in OUTCOME_COLUMNS)
+    by = "rate DESC NULLS LAST, handled DESC" if order == "rate" else "handled DESC"
     return snap_query(f"""
         SELECT unit_id, unit, region, count(*) AS reports, {groups},
                sum(result_total) FILTER (WHERE result_total > 0) AS handled,
@@ -515,7 +709,8 @@ def outcomes_by_unit(scope: Scope) -> pl.DataFrame:
                    / NULLIF(sum(result_total) FILTER (WHERE result_total > 0), 0) AS rate
         FROM measures {w}
         GROUP BY unit_id, unit, region
-        ORDER BY COALESCE(handled, 0) DESC, unit""", p)
+        HAVING sum(result_total) FILTER (WHERE result_total > 0) > 0
+        ORDER BY {by}, unit LIMIT ?""", [*p, limit])
 
 
 def outcome_totals(scope: Scope) -> dict:
@@ -530,8 +725,8 @@ def outcome_totals(scope: Scope) -> dict:
 def reason_totals(scope: Scope) -> pl.DataFrame:
     """Σ of each reason row (不予公开 / 无法提供 / 不予处理 items, and the 其他处理 rows of both formats)."""
     w, p = where(scope, prefix="m.")
-    cols = ", ".join(f"sum(s.r_{r}) AS {r}" for r in REASON_ROWS)
-    wide = snap_query(f"SELECT {cols} FROM measures m JOIN s3 s USING (report_id) {w}", p)
+    cols = ", ".join(f"sum(m.t_{r}) AS {r}" for r in REASON_ROWS)
+    wide = snap_query(f"SELECT {cols} FROM measures m {w}", p)
     rows = []
     infos = {**key_infos()["2019"], **key_infos()["2021"]}
     for r in REASON_ROWS:
@@ -556,47 +751,66 @@ def _group_of(row: str) -> str:
 # ---------------------------------------------------------------- 政府采购 / 收费
 
 
-def procurement_by_report(scope: Scope) -> pl.DataFrame:
+def procurement_by_report(scope: Scope, only_unknown: bool = False, limit: int = 500) -> pl.DataFrame:
     """2019–2020 template reports: 采购项目数, 金额 as printed, unit, 万元 where the unit is known."""
     w, p = where(scope, template=False, prefix="m.")
+    extra = " AND COALESCE(m.proc_unknown, false) AND COALESCE(m.proc_raw, '') <> ''" if only_unknown else ""
     return snap_query(f"""
-        SELECT m.unit_id, m.unit, m.region, m.year, m.report_id, y.proc_projects AS projects,
-               y.proc_raw AS raw, y.proc_value AS value, y.proc_unit AS printed_unit, y.proc_wan AS wan,
-               COALESCE(y.proc_unknown, false) AS unknown_unit, COALESCE(y.proc_converted, false) AS converted
-        FROM measures m JOIN money y USING (report_id) {w}
-          AND m.template = '2019' AND (y.proc_projects IS NOT NULL OR y.proc_raw IS NOT NULL)
-        ORDER BY m.region, m.unit, m.year""", p)
+        SELECT m.unit_id, m.unit, m.region, m.year, m.report_id, m.proc_projects AS projects,
+               m.proc_raw AS raw, m.proc_value AS value, m.proc_unit AS printed_unit, m.proc_wan AS wan,
+               COALESCE(m.proc_unknown, false) AS unknown_unit, COALESCE(m.proc_converted, false) AS converted
+        FROM measures m {w}
+          AND m.template = '2019' AND (m.proc_projects IS NOT NULL OR m.proc_raw IS NOT NULL){extra}
+        ORDER BY m.region, m.unit, m.year LIMIT ?""", [*p, limit])
 
 
-def procurement_by_unit(scope: Scope) -> pl.DataFrame:
+def procurement_totals(scope: Scope) -> dict:
+    """Σ项目数, Σ金额（万元, known units only）, reports with an amount of unknown unit, reports."""
+    w, p = where(scope, template=False, prefix="m.")
+    return snap_query(f"""
+        SELECT count(*) AS reports, sum(m.proc_projects) AS projects, sum(m.proc_wan) AS wan,
+               count(*) FILTER (WHERE m.proc_unknown AND COALESCE(m.proc_raw, '') <> '') AS unknown,
+               count(*) FILTER (WHERE m.proc_converted) AS converted
+        FROM measures m {w}
+          AND m.template = '2019' AND (m.proc_projects IS NOT NULL OR m.proc_raw IS NOT NULL)""", p).row(0, named=True)
+
+
+def procurement_by_unit(scope: Scope, limit: int = 300) -> pl.DataFrame:
     """Per unit, 2019–2020: Σ项目数, Σ金额（万元, known units only）, count of unknown-unit amounts."""
     w, p = where(scope, template=False, prefix="m.")
     return snap_query(f"""
-        SELECT m.unit_id, m.unit, m.region, count(*) AS reports, sum(y.proc_projects) AS projects,
-               sum(y.proc_wan) AS wan, count(*) FILTER (WHERE y.proc_unknown) AS unknown,
-               count(*) FILTER (WHERE y.proc_converted) AS converted
-        FROM measures m JOIN money y USING (report_id) {w} AND m.template = '2019'
-        GROUP BY ALL ORDER BY COALESCE(wan, 0) DESC, unit""", p)
+        SELECT m.unit_id, m.unit, m.region, count(*) AS reports, sum(m.proc_projects) AS projects,
+               sum(m.proc_wan) AS wan, count(*) FILTER (WHERE m.proc_unknown) AS unknown,
+               count(*) FILTER (WHERE m.proc_converted) AS converted
+        FROM measures m {w} AND m.template = '2019'
+        GROUP BY ALL ORDER BY COALESCE(wan, 0) DESC, unit LIMIT ?""", [*p, limit])
 
 
-def fees_by_report(scope: Scope) -> pl.DataFrame:
+def fees_by_report(scope: Scope, limit: int = 500) -> pl.DataFrame:
     """2021+ template reports: 行政事业性收费 本年收费金额 (万元; 元 converted and flagged)."""
     w, p = where(scope, template=False, prefix="m.")
     return snap_query(f"""
-        SELECT m.unit_id, m.unit, m.region, m.year, m.report_id, y.fee_raw AS raw, y.fee_unit AS printed_unit,
-               y.fee_wan AS wan, COALESCE(y.fee_converted, false) AS converted,
-               COALESCE(y.fee_unknown, false) AS unknown_unit
-        FROM measures m JOIN money y USING (report_id) {w} AND m.template = '2021' AND y.fee_raw IS NOT NULL
-        ORDER BY m.region, m.unit, m.year""", p)
+        SELECT m.unit_id, m.unit, m.region, m.year, m.report_id, m.fee_raw AS raw, m.fee_unit AS printed_unit,
+               m.fee_wan AS wan, COALESCE(m.fee_converted, false) AS converted,
+               COALESCE(m.fee_unknown, false) AS unknown_unit
+        FROM measures m {w} AND m.template = '2021' AND m.fee_raw IS NOT NULL
+        ORDER BY m.region, m.unit, m.year LIMIT ?""", [*p, limit])
 
 
-def fees_by_unit(scope: Scope) -> pl.DataFrame:
+def fee_totals(scope: Scope) -> dict:
     w, p = where(scope, template=False, prefix="m.")
     return snap_query(f"""
-        SELECT m.unit_id, m.unit, m.region, count(*) AS reports, sum(y.fee_wan) AS wan,
-               count(*) FILTER (WHERE y.fee_converted) AS converted
-        FROM measures m JOIN money y USING (report_id) {w} AND m.template = '2021' AND y.fee_raw IS NOT NULL
-        GROUP BY ALL ORDER BY COALESCE(wan, 0) DESC, unit""", p)
+        SELECT count(*) AS reports, sum(m.fee_wan) AS wan, count(*) FILTER (WHERE m.fee_converted) AS converted
+        FROM measures m {w} AND m.template = '2021' AND m.fee_raw IS NOT NULL""", p).row(0, named=True)
+
+
+def fees_by_unit(scope: Scope, limit: int = 300) -> pl.DataFrame:
+    w, p = where(scope, template=False, prefix="m.")
+    return snap_query(f"""
+        SELECT m.unit_id, m.unit, m.region, count(*) AS reports, sum(m.fee_wan) AS wan,
+               count(*) FILTER (WHERE m.fee_converted) AS converted
+        FROM measures m {w} AND m.template = '2021' AND m.fee_raw IS NOT NULL
+        GROUP BY ALL ORDER BY COALESCE(wan, 0) DESC, unit LIMIT ?""", [*p, limit])
 
 
 # ---------------------------------------------------------------- 年度趋势
@@ -662,26 +876,35 @@ def yoy_changes(scope: Scope, measure: str, limit: int = 300) -> pl.DataFrame:
         ORDER BY abs(a.value - b.value) DESC, a.unit, a.year LIMIT ?""", [*p, lo, limit])
 
 
-def carry_chain(scope: Scope) -> pl.DataFrame:
+def _chain_from(scope: Scope) -> tuple[str, list]:
+    """Rows of the 结转 chain in the scope: every report except those of the first year of data."""
+    w, p = where(scope, template=False)
+    return (f"""(SELECT unit_id, unit, region, year, prev_cf AS prev_carry_forward, carried_over,
+                        carried_over - prev_cf AS diff,
+                        CASE WHEN NOT has_prev THEN 'no_prev'
+                             WHEN carried_over IS NOT DISTINCT FROM prev_cf THEN 'ok' ELSE 'break' END AS state
+                 FROM measures {w} AND year > (SELECT min(year) FROM base))""", p)
+
+
+def carry_chain_counts(scope: Scope) -> dict:
+    """Number of unit-years per chain state (ok | break | no_prev) and of units."""
+    src, p = _chain_from(scope)
+    df = snap_query(f"SELECT state, count(*) AS n, count(DISTINCT unit_id) AS units FROM {src} GROUP BY state", p)
+    out = {s: int(n) for s, n in zip(df["state"].to_list(), df["n"].to_list(), strict=True)}
+    out["units"] = int(snap_query(f"SELECT count(DISTINCT unit_id) AS n FROM {src}", p)["n"][0])
+    return out
+
+
+def carry_chain(scope: Scope, only_breaks: bool = False, limit: int = 500) -> pl.DataFrame:
     """Per unit and year: last year's 结转下年度 (总计) vs this year's 上年结转 (总计).
 
-    ``state``: ok | break (both known, different) | no_prev (no report the year before).
+    ``state``: ok | break (both known, different) | no_prev (no report of the unit the year before).
     """
-    w, p = where(scope, template=False)
-    lo = scope.years[0] if scope.years else snap_query("SELECT min(year) AS y FROM measures")["y"][0]
-    w2, p2 = where(scope, template=False, year_lo_offset=-1)
-    return snap_query(f"""
-        WITH cur AS (SELECT unit_id, unit, region, year, carried_over FROM measures {w}),
-             prev AS (SELECT unit_id, year, carry_forward FROM measures {w2})
-        SELECT c.unit_id, c.unit, c.region, c.year, pv.carry_forward AS prev_carry_forward,
-               c.carried_over, c.carried_over - pv.carry_forward AS diff,
-               CASE WHEN pv.unit_id IS NULL THEN 'no_prev'
-                    WHEN c.carried_over IS NOT DISTINCT FROM pv.carry_forward THEN 'ok'
-                    ELSE 'break' END AS state
-        FROM cur c LEFT JOIN prev pv ON pv.unit_id = c.unit_id AND pv.year = c.year - 1
-        WHERE c.year > ?
-        ORDER BY (state = 'break') DESC, abs(COALESCE(diff, 0)) DESC, c.region, c.unit, c.year""",
-                      [*p, *p2, lo])
+    src, p = _chain_from(scope)
+    cond = "WHERE state = 'break'" if only_breaks else ""
+    return snap_query(f"""SELECT * FROM {src} {cond}
+                          ORDER BY (state = 'break') DESC, abs(COALESCE(diff, 0)) DESC, region, unit, year
+                          LIMIT ?""", [*p, limit])
 
 
 # ---------------------------------------------------------------- 报告详情
@@ -706,9 +929,23 @@ def report_meta(report_id: str) -> dict | None:
     return df.row(0, named=True) if df.height else None
 
 
+_CELL_COLS = "key, section, row_key, col_key, value, raw, kind, unit, value_wan, wan_converted, unknown_unit, location"
+
+
 def report_cells(report_id: str) -> pl.DataFrame:
-    return file_query("""SELECT key, section, row_key, col_key, value, raw, kind, unit, value_wan, wan_converted,
-                                unknown_unit, location FROM cells WHERE report_id = ?""", [report_id])
+    """The stored cells of one report.
+
+    Cells are written report by report, so the snapshot keeps each report's rowid range; reading
+    that range (and still filtering on report_id) takes milliseconds instead of a scan of every
+    cell of the database.
+    """
+    rng = snap_query("SELECT lo, hi FROM cell_ranges WHERE report_id = ?", [report_id])
+    if rng.height:
+        df = file_query(f"SELECT {_CELL_COLS} FROM cells WHERE rowid BETWEEN ? AND ? AND report_id = ?",
+                        [rng["lo"][0], rng["hi"][0], report_id])
+        if df.height:
+            return df
+    return file_query(f"SELECT {_CELL_COLS} FROM cells WHERE report_id = ?", [report_id])
 
 
 def report_extra(report_id: str) -> pl.DataFrame:

@@ -17,13 +17,13 @@ st.info("**口径说明：** 2019 年格式的“（六）其他处理”是一�
         icon=":material/merge_type:")
 
 TOP = 30
-by_unit = queries.outcomes_by_unit(scope)
-if by_unit.is_empty() or by_unit["handled"].drop_nulls().sum() == 0:
+by_unit = queries.outcomes_by_unit(scope, TOP)
+if by_unit.is_empty():
     ui.empty_state("筛选范围内没有办理结果数据", "请放宽左侧的筛选条件，或在“数据管理”页面导入报告")
     st.stop()
-by_unit = ui.with_unit_label(by_unit).filter(pl.col("handled").fill_null(0) > 0)
-
-top = by_unit.head(TOP)
+by_unit = ui.with_unit_label(by_unit)
+n_units = queries.count_units(scope, "AND result_total > 0")
+top = by_unit
 order = {name: i for i, name in enumerate(OUTCOME_ORDER)}
 long = (top.select("单位", *OUTCOME_COLUMNS, "handled")
         .unpivot(index=["单位", "handled"], on=list(OUTCOME_COLUMNS), variable_name="g", value_name="件数")
@@ -32,7 +32,7 @@ long = (top.select("单位", *OUTCOME_COLUMNS, "handled")
         .with_columns((pl.col("件数") / pl.col("handled")).alias("占比"),
                       pl.col("办理结果").replace_strict(order, return_dtype=pl.Int32).alias("序号"))
         .select("单位", "办理结果", "件数", "占比", "序号"))
-note = f"（办理总数最多的 {TOP} 个，共 {by_unit.height} 个）" if by_unit.height > TOP else ""
+note = f"（办理总数最多的 {TOP} 个，共 {n_units} 个）" if n_units > TOP else ""
 ui.show_chart(outcome_share(long, f"各乡镇（街道）办理结果构成{note}"), long.drop("序号"),
               "各乡镇（街道）办理结果构成", key="out_share")
 
@@ -50,11 +50,12 @@ else:
 st.subheader("公开率比较")
 tot = queries.outcome_totals(scope)
 overall = ((tot["granted"] or 0) + (tot["partial"] or 0)) / tot["handled"] if tot["handled"] else None
-rates = (by_unit.filter(pl.col("rate").is_not_null())
+RATE_MAX = 60
+rates = (ui.with_unit_label(queries.outcomes_by_unit(scope, RATE_MAX, order="rate")).filter(pl.col("rate").is_not_null())
          .select("单位", pl.col("rate").alias("公开率"), pl.col("disclosed").alias("公开件数"),
                  pl.col("handled").alias("办理总数"))
          .sort("公开率", descending=True))
-ui.show_chart(rate_bars(rates.head(60), overall, "各乡镇（街道）公开率"
-                        + ("（办理总数最多的 60 个）" if rates.height > 60 else "")),
+ui.show_chart(rate_bars(rates, overall, "各乡镇（街道）公开率"
+                        + (f"（公开率最高的 {RATE_MAX} 个，共 {n_units} 个）" if n_units > RATE_MAX else "")),
               rates, "各乡镇（街道）公开率", key="out_rate")
 st.caption("公开率 =（予以公开 + 部分公开）÷ 办理结果总计；办理总数为 0 的单位不计入。")

@@ -16,18 +16,17 @@ st.warning("**两个不同的指标，不能相互比较或相加：** 2019–20
            "“行政事业性收费 本年收费金额”是收费，不是采购。", icon=":material/compare_arrows:")
 
 st.header("政府集中采购（2019–2020 年格式）")
-proc = queries.procurement_by_report(scope)
-if proc.is_empty():
+ptot = queries.procurement_totals(scope)
+if not ptot["reports"]:
     ui.empty_state("筛选范围内没有 2019–2020 年格式的采购数据", "请把年度范围放宽到 2019–2020 年，或检查模板筛选")
 else:
-    proc = ui.with_unit_label(proc)
+    proc = ui.with_unit_label(queries.procurement_by_report(scope))
     by_unit = ui.with_unit_label(queries.procurement_by_unit(scope))
-    known = proc.filter(pl.col("wan").is_not_null())
-    unknown = proc.filter(pl.col("unknown_unit") & pl.col("raw").is_not_null() & (pl.col("raw") != ""))
+    unknown = ui.with_unit_label(queries.procurement_by_report(scope, only_unknown=True))
     ui.kpi_row([
-        ("采购项目数合计", ui.fmt_int(proc["projects"].sum()), "表二 第二十条第（九）项 采购项目数量之和"),
-        ("采购总金额合计（万元）", f"{known['wan'].sum():,.2f}", "只含单位明确（元或万元）的金额；元已换算为万元"),
-        ("单位不明的金额", f"{unknown.height} 份报告", "报告未注明元或万元，未计入合计，见下表"),
+        ("采购项目数合计", ui.fmt_int(ptot["projects"]), "表二 第二十条第（九）项 采购项目数量之和"),
+        ("采购总金额合计（万元）", f"{ptot['wan'] or 0:,.2f}", "只含单位明确（元或万元）的金额；元已换算为万元"),
+        ("单位不明的金额", f"{ptot['unknown']} 份报告", "报告未注明元或万元，未计入合计，见下表"),
     ])
     chart_df = by_unit.select("单位", pl.col("wan").alias("采购总金额（万元）"),
                               pl.col("projects").alias("采购项目数"), pl.col("unknown").alias("单位不明的年报数"))
@@ -40,7 +39,8 @@ else:
         st.markdown("**金额未注明单位（元或万元）的报告 —— 未计入上面的合计**")
         ui.show_table(unknown.select("单位", pl.col("region").alias("县市区"), pl.col("year").alias("年度"),
                                      pl.col("raw").alias("报告所印金额"), pl.col("projects").alias("采购项目数")),
-                      None, key="proc_unknown", caption="请与单位核实金额单位后更正；规则 S2A-6")
+                      None, key="proc_unknown", caption="请与单位核实金额单位后更正；规则 S2A-6"
+                      + ("（最多列出 500 份）" if ptot["unknown"] > 500 else ""))
     detail = proc.select("单位", pl.col("region").alias("县市区"), pl.col("year").alias("年度"),
                          pl.col("projects").alias("采购项目数"), pl.col("raw").alias("报告所印金额"),
                          pl.col("printed_unit").fill_null("未注明").alias("所印单位"),
@@ -51,17 +51,16 @@ else:
         ui.show_table(detail, None, key="proc_detail")
 
 st.header("行政事业性收费（2021 年起格式）")
-fees = queries.fees_by_report(scope)
-if fees.is_empty():
+ftot = queries.fee_totals(scope)
+if not ftot["reports"]:
     ui.empty_state("筛选范围内没有 2021 年起格式的收费数据", "请把年度范围放宽到 2021 年以后，或检查模板筛选")
 else:
-    fees = ui.with_unit_label(fees)
+    fees = ui.with_unit_label(queries.fees_by_report(scope))
     fu = ui.with_unit_label(queries.fees_by_unit(scope))
-    conv = fees.filter(pl.col("converted"))
     ui.kpi_row([
-        ("收费金额合计（万元）", f"{fees['wan'].sum():,.2f}", "表二 第二十条第（八）项 本年收费金额（单位：万元）之和"),
-        ("按元填报、已换算", f"{conv.height} 份报告", "报告按元填写的金额已除以 10000 换算为万元（规则 S2B-3）"),
-        ("年报数", ui.fmt_int(fees.height), None),
+        ("收费金额合计（万元）", f"{ftot['wan'] or 0:,.2f}", "表二 第二十条第（八）项 本年收费金额（单位：万元）之和"),
+        ("按元填报、已换算", f"{ftot['converted']} 份报告", "报告按元填写的金额已除以 10000 换算为万元（规则 S2B-3）"),
+        ("年报数", ui.fmt_int(ftot["reports"]), None),
     ])
     fchart = fu.select("单位", pl.col("wan").alias("收费金额（万元）"), pl.col("reports").alias("年报数"),
                        pl.col("converted").alias("按元填报的年报数"))

@@ -17,7 +17,9 @@ st.caption(ui.md_escape(filters.describe(scope)) + "　·　数据来自表三 �
 MEASURES = {"new": "本年新收", "co": "上年结转", "both": "新收与结转合计"}
 TOP = 30
 
-by_unit = queries.applications_by_unit(scope)
+RANK_MAX = 300
+by_unit = queries.applications_by_unit(scope, RANK_MAX)
+n_units = queries.count_units(scope)
 if by_unit.is_empty():
     ui.empty_state("筛选范围内没有年报数据", "请在左侧放宽筛选条件（年度、县市区、模板），或在“数据管理”页面导入报告")
     st.stop()
@@ -37,19 +39,16 @@ long = (by_unit.select("单位", *[pl.col(f"{p}_{c}") for p in prefixes for c in
         .with_columns(pl.col("申请人类型").replace_strict(order, return_dtype=pl.Int32).alias("序号")))
 totals = long.group_by("单位").agg(pl.col("件数").sum().alias("合计")).sort("合计", descending=True)
 top_units = totals.head(TOP)["单位"].to_list()
-sub = f"按{MEASURES[measure]}件数排序" + (f"，只显示前 {TOP} 个（共 {totals.height} 个，全部见下方排名表）"
-                                     if totals.height > TOP else "")
+sub = f"按{MEASURES[measure]}件数排序" + (f"，只显示前 {TOP} 个（共 {n_units} 个，排名见下表）"
+                                     if n_units > TOP else "")
 ui.show_chart(applicant_stacked(long.filter(pl.col("单位").is_in(top_units)),
                                 f"各乡镇（街道）{MEASURES[measure]}申请量（按申请人类型）", sub),
               long.filter(pl.col("单位").is_in(top_units)).drop("序号"),
               f"各乡镇（街道）{MEASURES[measure]}申请量", key="vol_chart")
 
 st.subheader("申请量排名")
-legal = " + ".join(f"new_{c}" for c in APPLICANT_COLS[1:])
 rank = (by_unit.with_columns(
-            pl.sum_horizontal([pl.col(f"new_{c}") for c in APPLICANT_COLS[1:]]).alias("法人或其他组织"),
-            ((pl.col("new_parts") != pl.col("received")) | (pl.col("co_parts") != pl.col("carried")))
-            .alias("mismatch"))
+            pl.sum_horizontal([pl.col(f"new_{c}") for c in APPLICANT_COLS[1:]]).alias("法人或其他组织"))
         .sort(pl.col("received").fill_null(0) + pl.col("carried").fill_null(0), descending=True)
         .with_row_index("排名", offset=1)
         .select("排名", "单位", pl.col("region").alias("县市区"), pl.col("reports").alias("年报数"),
@@ -58,7 +57,8 @@ rank = (by_unit.with_columns(
                 pl.when(pl.col("mismatch")).then(pl.lit("各申请人列之和与总计列不符，见一致性预警"))
                 .otherwise(pl.lit("")).alias("核对")))
 ui.show_table(rank, None, key="vol_rank", height=min(38 * (rank.height + 1), 520),
-              caption="总计列取报告所印的总计（空白时取各列之和）；“法人或其他组织”为五类组织之和")
+              caption="总计列取报告所印的总计（空白时取各列之和）；“法人或其他组织”为五类组织之和"
+              + (f"；共 {n_units} 个单位，只列出申请量最多的 {RANK_MAX} 个" if n_units > RANK_MAX else ""))
 
 st.subheader("逐年比较")
 by_year = queries.applications_by_year(scope)

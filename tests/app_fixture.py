@@ -31,6 +31,8 @@ ERROR_AT = ("泉港镇", 2020)
 WRONG_TEMPLATE_AT = ("白土镇", 2021)
 LATE_AT = ("曲江镇", 2022)
 FEE_IN_YUAN_AT = ("河洲街道", 2022)
+BLANK_TOTAL_AT = ("洋湖乡", 2022)      # 表三 第（一）项予以公开 总计 printed blank: the sum of its columns is used
+NO_TABLE4_AT = ("洋湖乡", 2021)        # 表四 absent from the document: its figures are unknown, not 0
 
 S3_2_MESSAGE = "表三 第（七）项总计 自然人列：应为 2（各办理结果之和），报告为 3"
 
@@ -54,9 +56,15 @@ def _result(unit: str, region: str, level: str, year: int) -> dict:
     if (unit, year) == FEE_IN_YUAN_AT:
         kw["units"] = {"s2.fee.amount": "元"}
         kw["overrides"] = {"s2.fee.amount": 35000}
+    if (unit, year) == BLANK_TOTAL_AT:
+        kw["overrides"] = {"s3.granted.total": None}
     if unit == SCRIPT_UNIT:
         kw["sections"] = {"一": f"{year}年，" + SCRIPT_TEXT, "二": "", "三": "", "四": "", "五": "无", "六": "无。"}
-    return make_result(**kw)
+    result = make_result(**kw)
+    if (unit, year) == NO_TABLE4_AT:
+        for part in ("cells", "raw", "kinds", "where"):
+            result[part] = {k: v for k, v in result[part].items() if not k.startswith("s4.")}
+    return result
 
 
 def build_app_db(path: str | Path) -> Path:

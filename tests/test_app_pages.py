@@ -166,10 +166,16 @@ def test_overview_figures_match_the_database(db):
     n_reports = sql(db, "SELECT count(*) FROM reports WHERE status = 'current'")[0][0]
     received = sql(db, "SELECT sum(value) FROM cells JOIN reports USING (report_id) "
                        "WHERE status = 'current' AND key = 's3.new_received.total'")[0][0]
-    g, p, t = sql(db, """SELECT sum(value) FILTER (WHERE key = 's3.granted.total'),
-                                sum(value) FILTER (WHERE key = 's3.partial.total'),
-                                sum(value) FILTER (WHERE key = 's3.result_total.total')
-                         FROM cells JOIN reports USING (report_id) WHERE status = 'current'""")[0]
+    # effective row totals: the printed 总计, or the sum of the columns when it is blank (spec §7)
+    g, p, t = sql(db, """WITH r AS (
+                             SELECT report_id, row_key, max(value) FILTER (WHERE col_key = 'total') AS tot,
+                                    sum(value) FILTER (WHERE col_key <> 'total') AS parts
+                             FROM cells JOIN reports USING (report_id)
+                             WHERE status = 'current' AND row_key IN ('granted', 'partial', 'result_total')
+                             GROUP BY ALL)
+                         SELECT sum(COALESCE(tot, parts, 0)) FILTER (WHERE row_key = 'granted'),
+                                sum(COALESCE(tot, parts, 0)) FILTER (WHERE row_key = 'partial'),
+                                sum(COALESCE(tot, parts, 0)) FILTER (WHERE row_key = 'result_total') FROM r""")[0]
     assert metric(at, "已入库年报") == f"{n_reports:,}"
     assert metric(at, "收到申请（本年新收）") == f"{round(received):,}"
     assert metric(at, "公开率") == f"{(g + p) / t:.1%}"
@@ -470,3 +476,28 @@ def test_missing_or_corrupt_database_is_explained(tmp_path, monkeypatch, content
     msg = "\n".join(e.value for e in at.error)
     assert "数据库" in msg and ("不存在" in msg or "无法读取" in msg)
     assert "scripts/run-app.sh" in all_text(at) and "python -m ingest load" in all_text(at)
+
+
+def test_snapshot_measures_equal_the_store_view(db):
+    """The query layer computes per-report measures itself (fast at national scale); they must equal
+    the store's v_report_measures, column by column, so that there is one definition of every figure."""
+    from dashboard import queries
+
+    cols = ["received", "carried_over", "granted", "partial", "deny", "unable", "noproc", "other", "result_total",
+            "carry_forward", "reviews", "suits", "procurement_projects", "procurement_wan",
+            "procurement_unit_unknown", "fee_wan", "fee_converted", "disclosure_rate", "errors", "warnings",
+            "infos", "unit_id", "unit", "region", "level", "year", "template"]
+    mine = queries.snap_query(f"SELECT report_id, {', '.join(cols)} FROM measures ORDER BY report_id")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        theirs = con.sql(f"SELECT report_id, {', '.join(cols)} FROM v_report_measures ORDER BY report_id").pl()
+    finally:
+        con.close()
+    assert mine.height == theirs.height > 0
+    for c in ["report_id", *cols]:
+        a, b = mine[c].to_list(), theirs[c].to_list()
+        if mine[c].dtype.is_numeric() and c not in ("year",):
+            assert [None if x is None else round(float(x), 6) for x in a] == \
+                   [None if x is None else round(float(x), 6) for x in b], c
+        else:
+            assert [None if x is None else str(x) for x in a] == [None if x is None else str(x) for x in b], c
