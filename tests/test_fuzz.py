@@ -427,3 +427,16 @@ def test_long_run_of_blank_cells_in_a_text_report() -> None:
     r = F.parse_bytes(text.encode(), "r.txt")
     F.check_result(r)
     assert r["raw"]["s3.granted.natural"] == "2"
+
+
+@pytest.mark.parametrize("run", [" ", "\t", "\u3000"])
+def test_regression_long_run_of_spaces_inside_a_line(run: str) -> None:
+    """The text reader splits long lines before section headings with ``\\s+(?=一、总体情况…)``: on a line
+    holding 100,000 spaces the regex retried every start inside the run (quadratic, minutes)."""
+    text = render(base_report("2021"), "pipe").decode()
+    at = text.index("收到政府信息公开申请")
+    text = text[:at] + run * 100_000 + text[at:]
+    with F.cpu_budget(10):           # a hang guard (well under a second when linear), not a timing assert
+        r = F.parse_bytes(text.encode(), "r.txt")
+    F.check_result(r)
+    assert r["unit"] == "栖云镇" and r["cells"]["s3.granted.natural"] == 2

@@ -21,8 +21,10 @@ import re
 
 from ingest.document import Block, Cell, Document
 
+# (?<!\s): a split starts at the first white space of a run only; without it the regex retried every
+# position inside a long run of spaces, quadratic (100,000 spaces in one line took minutes).
 _HEADING_SPLIT = re.compile(
-    r"\s+(?=(?:[一二三四五六]、\s*(?:\d{4}年)?(?:总体情况|主动公开|收到和处理|政府信息公开行政复议|因政府信息公开|"
+    r"(?<!\s)\s+(?=(?:[一二三四五六]、\s*(?:\d{4}年)?(?:总体情况|主动公开|收到和处理|政府信息公开行政复议|因政府信息公开|"
     r"存在的主要问题|政府信息公开工作存在|其他需要报告)))"
 )
 _PIPE_RUN = re.compile(r"\|{20,}")
