@@ -18,6 +18,7 @@ import random
 import re
 import subprocess
 import sys
+import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -440,3 +441,38 @@ def test_regression_long_run_of_spaces_inside_a_line(run: str) -> None:
         r = F.parse_bytes(text.encode(), "r.txt")
     F.check_result(r)
     assert r["unit"] == "栖云镇" and r["cells"]["s3.granted.natural"] == 2
+
+
+def _pdf_with_one_stream(content: bytes, *, break_checksum: bool) -> bytes:
+    """A minimal one-page PDF whose content stream is ``content``, deflated (its Adler-32 broken if asked)."""
+    body = zlib.compress(content)
+    if break_checksum:
+        body = body[:-1] + bytes([body[-1] ^ 0xFF])
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
+            b"/Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_regression_pdf_stream_with_a_broken_checksum() -> None:
+    """pdfminer reads a Flate stream whose checksum fails one byte at a time, concatenating the output
+    (quadratic): a 1 MB PDF with one such stream took half a minute, a bigger one hours."""
+    letters = bytes.maketrans(bytes(range(256)), (b"abcdefghijklmnopqrstuvwxyz0123456789" * 8)[:256])
+    noise = random.Random(1).randbytes(1_600_000).translate(letters)
+    comments = b"".join(b"% " + noise[i:i + 100] + b"\n" for i in range(0, len(noise), 100))
+    content = b"BT /F1 12 Tf 50 800 Td (2020 report) Tj ET\n" + comments
+    for broken in (False, True):
+        with F.cpu_budget(10):       # a hang guard (under a second when linear), not a timing assert
+            doc = read_document(_pdf_with_one_stream(content, break_checksum=broken), "x.pdf")
+        assert "2020 report" in doc.plain_text()
