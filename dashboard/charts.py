@@ -24,9 +24,9 @@ STATUS_SHORT = {"published": "", "late": "迟", "has_errors": "错", "wrong_temp
 STATUS_ORDER = [STATUS_NAMES[k] for k in ("published", "late", "has_errors", "wrong_template", "missing")]
 STATUS_COLORS = ["#4caf50", "#ffb300", "#d32f2f", "#7b1fa2", "#424242"]
 
-CHAIN_NAMES = {"ok": "衔接一致", "break": "衔接断开", "no_prev": "上年无报告"}
+CHAIN_NAMES = {"ok": "衔接一致", "break": "衔接断开", "unknown": "缺少数字无法比较", "no_prev": "上年无报告"}
 CHAIN_ORDER = list(CHAIN_NAMES.values())
-CHAIN_COLORS = ["#4caf50", "#d32f2f", "#bdbdbd"]
+CHAIN_COLORS = ["#4caf50", "#d32f2f", "#ffb300", "#bdbdbd"]
 
 
 def outcome_scale() -> alt.Scale:

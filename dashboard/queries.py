@@ -882,7 +882,8 @@ def _chain_from(scope: Scope) -> tuple[str, list]:
     return (f"""(SELECT unit_id, unit, region, year, prev_cf AS prev_carry_forward, carried_over,
                         carried_over - prev_cf AS diff,
                         CASE WHEN NOT has_prev THEN 'no_prev'
-                             WHEN carried_over IS NOT DISTINCT FROM prev_cf THEN 'ok' ELSE 'break' END AS state
+                             WHEN carried_over IS NULL OR prev_cf IS NULL THEN 'unknown'
+                             WHEN carried_over = prev_cf THEN 'ok' ELSE 'break' END AS state
                  FROM measures {w} AND year > (SELECT min(year) FROM base))""", p)
 
 
@@ -898,7 +899,8 @@ def carry_chain_counts(scope: Scope) -> dict:
 def carry_chain(scope: Scope, only_breaks: bool = False, limit: int = 500) -> pl.DataFrame:
     """Per unit and year: last year's 结转下年度 (总计) vs this year's 上年结转 (总计).
 
-    ``state``: ok | break (both known, different) | no_prev (no report of the unit the year before).
+    ``state``: ok | break (both known, different) | unknown (a figure is missing, e.g. no 表三) |
+    no_prev (no report of the unit the year before).
     """
     src, p = _chain_from(scope)
     cond = "WHERE state = 'break'" if only_breaks else ""

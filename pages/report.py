@@ -125,15 +125,27 @@ cells = {r["key"]: report_view.CellInfo(r["raw"], r["kind"], r["unit"], r["locat
          for r in cells_df.iter_rows(named=True)}
 marks = report_view.marks_for(open_f.to_dicts(), year)
 
+sections_present = set(cells_df["section"].unique().to_list())
+
+
+def _absent(section: str, name: str) -> None:
+    if section not in sections_present:
+        st.warning(f"报告中没有找到{name}（未能读出或报告未提供），下面是模板的空表；相关问题见“问题”标签页。",
+                   icon=":material/table_chart:")
+
+
 tab3, tab2, tab4, tab_f, tab_n, tab_p = st.tabs(["表三 申请情况", "表二 主动公开", "表四 复议诉讼",
                                                   f"问题（{open_f.height}）", "正文与数字", "来源与版本"])
 with tab3:
+    _absent("s3", "表三（收到和处理政府信息公开申请情况）")
     st.html(report_view.legend() + report_view.table3(template, cells, marks, focus)
             if template in ("2019", "2021") else "<p>该报告不是 2019 年或 2021 年格式，无法按模板排列表格。</p>")
 with tab2:
+    _absent("s2", "表二（主动公开政府信息情况）")
     if template in ("2019", "2021"):
         st.html(report_view.legend() + report_view.table2(template, cells, marks, focus))
 with tab4:
+    _absent("s4", "表四（行政复议、行政诉讼情况）")
     if template in ("2019", "2021"):
         st.html(report_view.legend() + report_view.table4(template, cells, marks, focus))
     extra = queries.report_extra(report_id)

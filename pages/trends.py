@@ -63,7 +63,8 @@ if not counts["units"]:
 else:
     ui.kpi_row([("衔接断开", ui.fmt_int(counts.get("break", 0)), "上一年结转下年度 ≠ 本年上年结转（总计列）"),
                 ("衔接一致", ui.fmt_int(counts.get("ok", 0)), None),
-                ("上年无报告", ui.fmt_int(counts.get("no_prev", 0)), "无法检查衔接")])
+                ("无法比较", ui.fmt_int(counts.get("unknown", 0) + counts.get("no_prev", 0)),
+                 "上一年没有报告，或任一年缺少表三的数字")])
     n_units = counts["units"]
     chain = ui.with_unit_label(queries.carry_chain(scope, only_breaks=n_units > 60))
     shown = chain.select("单位", pl.col("region").alias("县市区"), pl.col("year").cast(pl.String).alias("年度"),
