@@ -443,15 +443,18 @@ def test_regression_long_run_of_spaces_inside_a_line(run: str) -> None:
     assert r["unit"] == "栖云镇" and r["cells"]["s3.granted.natural"] == 2
 
 
-def _pdf_with_one_stream(content: bytes, *, break_checksum: bool) -> bytes:
-    """A minimal one-page PDF whose content stream is ``content``, deflated (its Adler-32 broken if asked)."""
-    body = zlib.compress(content)
+def _pdf_with_one_stream(content: bytes, *, break_checksum: bool = False, body: bytes | None = None,
+                         filters: bytes = b"/FlateDecode") -> bytes:
+    """A minimal one-page PDF whose content stream is ``content``, deflated (its Adler-32 broken if asked),
+    or the already encoded ``body`` under ``filters``."""
+    if body is None:
+        body = zlib.compress(content)
     if break_checksum:
         body = body[:-1] + bytes([body[-1] ^ 0xFF])
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
             b"/Contents 4 0 R >>",
-            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream",
+            b"<< /Length %d /Filter %s >>\nstream\n" % (len(body), filters) + body + b"\nendstream",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -476,3 +479,25 @@ def test_regression_pdf_stream_with_a_broken_checksum() -> None:
         with F.cpu_budget(10):       # a hang guard (under a second when linear), not a timing assert
             doc = read_document(_pdf_with_one_stream(content, break_checksum=broken), "x.pdf")
         assert "2020 report" in doc.plain_text()
+
+
+def _deflated_spaces(megabytes: int) -> bytes:
+    z = zlib.compressobj(9)
+    block = b" " * (1 << 20)
+    return b"".join(z.compress(block) for _ in range(megabytes)) + z.flush()
+
+
+@pytest.mark.parametrize("chain", ["ascii85 then flate", "flate twice"])
+def test_regression_stream_bomb_behind_another_filter_is_refused(chain: str) -> None:
+    """The stream-bomb check inflated only a first /FlateDecode: behind /ASCII85Decode, or deflated twice,
+    a PDF of under 1 KB inflated to 400 MB in memory (and a few KB more to gigabytes)."""
+    import base64
+
+    bomb = _deflated_spaces(400)
+    if chain == "flate twice":
+        body, filters = zlib.compress(bomb, 9), b"[/FlateDecode /FlateDecode]"
+    else:
+        body, filters = base64.a85encode(bomb) + b"~>", b"[/ASCII85Decode /FlateDecode]"
+    with pytest.raises(RejectedFile) as info:
+        read_document(_pdf_with_one_stream(b"", body=body, filters=filters), "bomb.pdf")
+    assert info.value.code == "unsafe", info.value.reason
