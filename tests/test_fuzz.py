@@ -501,3 +501,39 @@ def test_regression_stream_bomb_behind_another_filter_is_refused(chain: str) -> 
     with pytest.raises(RejectedFile) as info:
         read_document(_pdf_with_one_stream(b"", body=body, filters=filters), "bomb.pdf")
     assert info.value.code == "unsafe", info.value.reason
+
+
+def _pdf_with_nested_forms(levels: int, fan: int) -> bytes:
+    """A page that draws form X0; each form Xk draws X(k+1) ``fan`` times; the last one prints 'x'."""
+    def stream(attrs: bytes, content: bytes) -> bytes:
+        return attrs + b" /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+
+    objs = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> "
+               b"/XObject << /X0 6 0 R >> >> /Contents 4 0 R >>",
+            4: stream(b"<<", b"BT /F1 12 Tf 50 800 Td (2020 report) Tj ET\n/X0 Do\n"),
+            5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+    for k in range(levels):
+        last = k + 1 == levels
+        content = b"BT /F1 8 Tf 10 10 Td (x) Tj ET\n" if last else b"/X%d Do\n" % (k + 1) * fan
+        res = b"<< /Font << /F1 5 0 R >> >>" if last else \
+            b"<< /XObject << /X%d %d 0 R >> /Font << /F1 5 0 R >> >>" % (k + 1, 7 + k)
+        objs[6 + k] = stream(b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources " + res, content)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = {}
+    for i in sorted(objs):
+        offsets[i] = len(out)
+        out += b"%d 0 obj\n" % i + objs[i] + b"\nendobj\n"
+    xref, size = len(out), max(objs) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size + b"".join(b"%010d 00000 n \n" % offsets[i] for i in range(1, size))
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    return bytes(out)
+
+
+def test_regression_pdf_forms_drawing_forms_are_refused() -> None:
+    """Forms that draw forms multiply (a 'billion laughs' for PDF): 10 levels of 10 draws each is 10^10
+    draws from a 2 KB file; 6 levels took 18 s, 9 would take hours."""
+    assert "2020 report" in read_document(_pdf_with_nested_forms(2, 3), "ok.pdf").plain_text()
+    with F.cpu_budget(20), pytest.raises(RejectedFile) as info:      # a hang guard, not a timing assert
+        read_document(_pdf_with_nested_forms(10, 10), "bomb.pdf")
+    assert info.value.code == "unsafe" and "第1页" in info.value.reason, info.value.reason

@@ -30,6 +30,7 @@ import pdfplumber
 from pdfminer.ascii85 import ascii85decode, asciihexdecode
 from pdfminer.layout import LTChar
 from pdfminer.lzw import LZWDecoder
+from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdftypes import PDFStream, resolve1
 from pdfminer.runlength import rldecode
@@ -100,6 +101,24 @@ def _decompress_corrupted(data: bytes) -> bytes:
 
 pdfminer.pdftypes.decompress_corrupted = _decompress_corrupted
 
+# XObjects drawn on one page, nested draws included (a report page draws a handful).
+_MAX_DRAWS = 5_000
+_pdfminer_do_Do = PDFPageInterpreter.do_Do
+
+
+def _counted_do_Do(self: PDFPageInterpreter, xobjid_arg) -> None:  # type: ignore[no-untyped-def]
+    """pdfminer draws a form each time it is named, so forms that draw forms multiply (ten levels of
+    ten draws each is 10^10 draws from a 2 KB file).  Counted on the device, which is one per page."""
+    draws = getattr(self.device, "_nianbao_draws", 0) + 1
+    self.device._nianbao_draws = draws
+    if draws > _MAX_DRAWS:
+        raise RejectedFile(f"PDF 第{getattr(self.device, 'pageno', '?')}页反复嵌套引用图形对象（超过 {_MAX_DRAWS} "
+                           "次，疑似恶意构造的文件），已拒绝", "unsafe")
+    _pdfminer_do_Do(self, xobjid_arg)
+
+
+PDFPageInterpreter.do_Do = _counted_do_Do
+
 def read(data: bytes, source: str) -> Document:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
@@ -119,7 +138,12 @@ def read(data: bytes, source: str) -> Document:
             _check_streams(page_obj, number)
             page = _Page(pdf, page_obj, page_number=number, initial_doctop=doctop)
             doctop += page.height
-            reader.page(page, number)
+            try:
+                reader.page(page, number)
+            except PdfminerException as exc:        # pdfplumber wraps what pdfminer raised
+                if exc.args and isinstance(exc.args[0], RejectedFile):
+                    raise exc.args[0] from None
+                raise
     if reader.chars == 0:
         raise RejectedFile(_NEEDS_OCR, "needs_ocr")
     if reader.cid_chars > reader.chars // 2:
