@@ -134,8 +134,10 @@ def _absent(section: str, name: str) -> None:
                    icon=":material/table_chart:")
 
 
-tab3, tab2, tab4, tab_f, tab_n, tab_p = st.tabs(["表三 申请情况", "表二 主动公开", "表四 复议诉讼",
-                                                  f"问题（{open_f.height}）", "正文与数字", "来源与版本"])
+TAB_NAMES = ["表三 申请情况", "表二 主动公开", "表四 复议诉讼", f"问题（{open_f.height}）", "正文与数字", "来源与版本"]
+# open the tab that holds the cell the user came to see
+focus_tab = {"s3": 0, "s2": 1, "s4": 2}.get((focus or "").split(".")[0], 0)
+tab3, tab2, tab4, tab_f, tab_n, tab_p = st.tabs(TAB_NAMES, default=TAB_NAMES[focus_tab])
 with tab3:
     _absent("s3", "表三（收到和处理政府信息公开申请情况）")
     st.html(report_view.legend() + report_view.table3(template, cells, marks, focus)

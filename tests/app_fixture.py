@@ -86,6 +86,27 @@ def build_app_db(path: str | Path) -> Path:
     return Path(path)
 
 
+def build_demo_db(folder: str | Path) -> Path | None:
+    """The demo city (``python -m ingest demo``) loaded with the real parser, plus one report whose
+    unit name and text contain ``<script>``.  None when the demo generator is not available."""
+    import contextlib
+    import io
+
+    try:
+        from ingest.demo.generate import run_demo
+        from ingest.store.loader import load_files, load_parsed
+    except ImportError:
+        return None
+    folder = Path(folder)
+    out, db = folder / "demo", folder / "demo.duckdb"
+    with contextlib.redirect_stdout(io.StringIO()):
+        if run_demo(out=str(out)) != 0:
+            return None
+    load_files([str(out)], db, progress=False, err=io.StringIO())
+    load_parsed(db, [item_for(_result(SCRIPT_UNIT, "云岭区", "镇", 2021))], paths=["/virtual/script"])
+    return db
+
+
 if __name__ == "__main__":  # python -m tests.app_fixture out.duckdb
     import sys
 
