@@ -20,7 +20,8 @@ _LONG_TITLE = [
 ]
 _TOWNSHIP_MENTION = re.compile(r"([^\W\d_镇乡我本的在由与和及过向对各全市县区府]{1,5}(?:镇|乡|街道))(?:人民政府|办事处|党委|政府|办公室|党政)")
 _UNIT = re.compile(r"^(?P<prefix>.*?)(?P<unit>[^省市县区旗盟州]{1,10}?(?:民族乡|镇|乡|街道|苏木))$")
-_SEGMENT = re.compile(r"[^省市县区旗盟州]+?[省市县区旗盟州]")
+# A place name: letters (not digits, punctuation or markup: '</script>区' is no region) up to its suffix.
+_SEGMENT = re.compile(r"[^省市县区旗盟州\W\d_a-zA-Z]+?[省市县区旗盟州]")
 _ISSUER_IN_TEXT = [
     re.compile(r"本(?:年度)?报告由(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|办事处)"),
     re.compile(r"(?P<u>[\u4e00-\u9fff]{2,20}?)(?:人民政府|办事处)(?:根据|按照|依据|编制|在总结)"),

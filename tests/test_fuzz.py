@@ -537,3 +537,14 @@ def test_regression_pdf_forms_drawing_forms_are_refused() -> None:
     with F.cpu_budget(20), pytest.raises(RejectedFile) as info:      # a hang guard, not a timing assert
         read_document(_pdf_with_nested_forms(10, 10), "bomb.pdf")
     assert info.value.code == "unsafe" and "第1页" in info.value.reason, info.value.reason
+
+
+@pytest.mark.parametrize("demo_fmt", ["pipe", "html", "docx"])
+def test_regression_markup_never_becomes_part_of_a_region(demo_fmt: str) -> None:
+    """With markup inside the issuer's name, the region was read from the text before the township as
+    '</script>区' (found by test_mutated_reports_rendered_in_each_format)."""
+    rep = base_report("2021")
+    rep.title = "示例市云岭<script>alert(1)</script>区栖云镇人民政府2023年政府信息公开工作年度报告"
+    r = F.parse_bytes(render(rep, demo_fmt), f"r{EXTENSIONS[demo_fmt]}")
+    F.check_result(r)
+    assert r["unit"] == "栖云镇" and r["region"] in (None, "云岭区"), r["region"]
