@@ -44,6 +44,85 @@ class DatabaseMissing(FileNotFoundError):
     """The database file does not exist yet."""
 
 
+class DatabaseCorrupt(Exception):
+    """The database file cannot be read (damaged, truncated, empty, or not a DuckDB file).
+
+    The file is never changed, moved or deleted: the message says what is wrong and how to
+    rebuild it, and the user decides.
+    """
+
+    def __init__(self, db_path: str | os.PathLike, what: str) -> None:
+        db = Path(db_path)
+        self.db_path = db
+        self.what = what
+        super().__init__(
+            f"数据库文件 {db} 无法读取：{what}。本次操作没有进行，该文件保持原样，没有被改动或删除。"
+            f"重建方法：先把这个文件移到别处保存（例如改名为 {db.name}.damaged），"
+            f"再重新导入全部报告：python -m ingest load 报告文件夹/ --db {db}；"
+            f"如果有备份，也可以用备份文件替换它")
+
+
+class DiskFull(OSError):
+    """No space left on the disk of the database folder (the database is unchanged)."""
+
+    def __init__(self, db_path: str | os.PathLike) -> None:
+        db = Path(db_path)
+        folder = db.parent.resolve()
+        size = db.stat().st_size if db.exists() else 0
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            free = None
+        left = f"只剩 {_mb(free)} 可用" if free is not None else "没有足够的可用空间"
+        why = (f"入库时要先把数据库（{_mb(size)}）复制一份，在副本中写入新报告，所以需要的可用空间比数据库本身还大"
+               "（建议至少留出数据库大小的两倍）。" if size else "")
+        super().__init__(
+            errno.ENOSPC,
+            f"磁盘空间不足：数据库所在的文件夹 {folder} {left}。{why}数据库保持本次运行之前的状态，"
+            "临时文件已删除。请清理磁盘空间（或用 --db 把数据库放到空间更大的磁盘上）后重新运行")
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _mb(n: int | None) -> str:
+    return "未知" if n is None else f"{n / 1024 / 1024:.1f} MB"
+
+
+# Marks of an unreadable file in DuckDB's error messages (DuckDB 2.0).
+_CORRUPT_MARKS = ("not a valid DuckDB database", "Corrupt database file", "Could not read enough bytes",
+                  "does not match stored checksum")
+_NO_SPACE_MARKS = ("No space left on device", "Disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an error that says the disk is full (OS or DuckDB)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in _NO_SPACE_MARKS)
+
+
+def corruption(db_path: str | os.PathLike, exc: BaseException | None = None) -> str | None:
+    """What is wrong with an unreadable database file, in plain Chinese (None: nothing we recognise)."""
+    db = Path(db_path)
+    text = str(exc or "")
+    try:
+        size = db.stat().st_size
+        with db.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    if size == 0:
+        return "文件是空的（0 字节），不是数据库"
+    if len(head) < 12 or head[8:12] != b"DUCK":
+        return "文件不是 DuckDB 数据库（开头没有 DuckDB 的标记），可能被其他文件覆盖，或选错了文件"
+    if "Could not read enough bytes" in text:
+        return f"文件不完整，比应有的短（现在 {_mb(size)}），可能在复制或保存时被截断"
+    if any(m in text for m in _CORRUPT_MARKS):
+        return "文件中有数据块校验失败，文件内容已损坏"
+    return None
+
+
 def lock_path(db_path: str | os.PathLike) -> Path:
     return Path(f"{os.fspath(db_path)}.lock")
 
@@ -100,11 +179,17 @@ def write_lock(db_path: str | os.PathLike, timeout: float | None = None,
 
 
 def remove_stale_temps(db_path: str | os.PathLike) -> list[Path]:
-    """Delete the temp copies of writers that died.  Call only while holding the write lock."""
+    """Delete the temp copies of writers that died.  Call only while holding the write lock.
+
+    A killed writer can also leave DuckDB's spill folder of its copy (``<copy>.tmp/``).
+    """
     removed = []
     for t in temp_glob(db_path):
         with contextlib.suppress(FileNotFoundError):
-            t.unlink()
+            if t.is_dir() and not t.is_symlink():
+                shutil.rmtree(t, ignore_errors=True)
+            else:
+                t.unlink()
             removed.append(t)
     return removed
 
@@ -160,15 +245,23 @@ def copy_on_write(db_path: str | os.PathLike = DEFAULT_DB, timeout: float | None
         temp = db.with_name(f"{db.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
         wal = Path(f"{db}.wal")
         had_wal = False
-        if db.exists():
-            shutil.copyfile(db, temp)
-            if wal.exists():             # left by a foreign read-write session: replay it in the copy
-                shutil.copyfile(wal, Path(f"{temp}.wal"))
-                had_wal = True
         session = WriteSession(db, temp)
         try:
-            con = session.connect()
-            create_schema(con)
+            if db.exists():
+                shutil.copyfile(db, temp)    # inside try: a copy cut short by a full disk is deleted
+                if wal.exists():             # left by a foreign read-write session: replay it in the copy
+                    shutil.copyfile(wal, Path(f"{temp}.wal"))
+                    had_wal = True
+            try:
+                con = session.connect()
+                create_schema(con)
+            except duckdb.Error as e:        # the copy does not open: the file itself is unreadable
+                what = None if is_disk_full(e) else corruption(db, e)
+                if what is None and db.exists() and not is_disk_full(e):
+                    what = f"DuckDB 无法打开它（{str(e).splitlines()[0][:160].replace(str(temp), str(db))}）"
+                if what is not None:
+                    raise DatabaseCorrupt(db, what) from None
+                raise
             yield session
             con = session.connect()
             con.execute("CHECKPOINT")
@@ -180,9 +273,16 @@ def copy_on_write(db_path: str | os.PathLike = DEFAULT_DB, timeout: float | None
                 wal.unlink(missing_ok=True)
             os.replace(temp, db)
             _fsync_dir(db.parent)
-        except BaseException:
+        except BaseException as e:
             session.close()
             for p in (temp, Path(f"{temp}.wal")):
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
+            shutil.rmtree(Path(f"{temp}.tmp"), ignore_errors=True)    # DuckDB's spill folder of the copy
+            if is_disk_full(e):
+                raise DiskFull(db) from e
+            if isinstance(e, duckdb.Error) and not isinstance(e, DatabaseCorrupt):
+                what = corruption(db, e)     # a damaged block found while reading the copy
+                if what is not None:
+                    raise DatabaseCorrupt(db, what) from e
             raise

@@ -27,7 +27,7 @@ from typing import TextIO
 import duckdb
 
 from ingest.store.checks import run_checks
-from ingest.store.db import DEFAULT_DB, StoreBusy, copy_on_write
+from ingest.store.db import DEFAULT_DB, DatabaseCorrupt, DiskFull, StoreBusy, copy_on_write
 from ingest.store.discover import discover, hash_file, mtime_ns
 from ingest.store.schema import REPORTS, RUNS, V_FINDINGS_OPEN
 from ingest.store.units import ManifestError, Pin, pin_for, read_manifest
@@ -283,6 +283,12 @@ def run_load(paths: list[str], db_path: str = DEFAULT_DB, manifest: str | None =
     except StoreBusy as e:
         print(f"入库未开始：{e}", file=err)
         return 3
+    except DatabaseCorrupt as e:
+        print(f"入库未进行：{e}", file=err)
+        return 1
+    except DiskFull as e:
+        print(f"入库失败：{e}", file=err)
+        return 1
     except ImportError as e:
         print(f"入库失败，数据库保持本次运行之前的状态：解析模块无法加载（{e}）", file=err)
         return 1
