@@ -224,7 +224,7 @@ DROP TABLE nulltot; DROP TABLE fb; DROP TABLE t; DROP TABLE comp; DROP TABLE mon
 CHECKPOINT;
 CREATE VIEW status AS
 SELECT s.*, u.unit, u.region, u.level FROM status_raw s JOIN units u USING (unit_id);
-CREATE VIEW measures AS
+CREATE TABLE measures AS
 SELECT b.* EXCLUDE (fee_converted), COALESCE(b.fee_converted, false) AS fee_converted,
        t_new_received AS received, t_carried_over AS carried_over, t_granted AS granted, t_partial AS partial,
        {_group(_DENY)} AS deny, {_group(_UNABLE)} AS unable, {_group(_NOPROC)} AS noproc,
@@ -234,9 +234,12 @@ SELECT b.* EXCLUDE (fee_converted), COALESCE(b.fee_converted, false) AS fee_conv
        proc_projects AS procurement_projects, proc_wan AS procurement_wan,
        COALESCE(proc_unknown, false) AS procurement_unit_unknown,
        CASE WHEN t_result_total > 0 AND (t_granted IS NOT NULL OR t_partial IS NOT NULL)
-            THEN (COALESCE(t_granted, 0) + COALESCE(t_partial, 0)) / t_result_total END AS disclosure_rate,
-       COALESCE(f.errors, 0) AS errors, COALESCE(f.warnings, 0) AS warnings, COALESCE(f.infos, 0) AS infos
-FROM base b LEFT JOIN fsev f USING (report_id);
+            THEN (COALESCE(t_granted, 0) + COALESCE(t_partial, 0)) / t_result_total END AS disclosure_rate
+FROM base b;
+DROP TABLE base;
+CREATE VIEW measures_f AS
+SELECT m.*, COALESCE(f.errors, 0) AS errors, COALESCE(f.warnings, 0) AS warnings, COALESCE(f.infos, 0) AS infos
+FROM measures m LEFT JOIN fsev f USING (report_id);
 """
 
 # What a review (or any load) changes: finding counts, submission status, the problem-list index.
@@ -248,7 +251,9 @@ FROM nb.v_submission_status;
 CREATE OR REPLACE TABLE fl AS
 SELECT f.finding_id, f.unit_id, f.year, f.rule, f.severity, f.report_id,
        COALESCE(v.status, 'open') AS review_status,
-       CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL ELSE '其他' END AS tpl
+       CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL ELSE '其他' END AS tpl,
+       f.message, f.expected, f.actual, f.keys, f.assumed_zero, v.note AS review_note, v.reviewed_by, v.reviewed_at,
+       (v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message) AS review_stale, r.file_name
 FROM nb.findings f
 LEFT JOIN nb.finding_reviews v USING (finding_id)
 LEFT JOIN nb.reports r ON r.report_id = f.report_id;
@@ -598,23 +603,15 @@ def _finding_filter(scope: Scope, rules: Sequence[str], review: Sequence[str]) -
 
 def findings(scope: Scope, rules: Sequence[str] = (), review: Sequence[str] = ("open", "confirmed"),
              limit: int = 200, offset: int = 0) -> pl.DataFrame:
-    """The problem list, most serious first (severity, then year, then unit).
-
-    The order and the page are chosen on the snapshot's finding index; only the rows of the page
-    are then read from the file (messages, evidence, review notes).
-    """
+    """The problem list, most serious first (severity, then year, then unit); without ``evidence``
+    (read per finding with :func:`finding_by_id`)."""
     w, p = _finding_filter(scope, rules, review)
-    page = snap_query(f"""SELECT finding_id FROM {_FL_FROM} {w}
-                          ORDER BY {SEVERITY_RANK}, year DESC, region, unit, rule, finding_id
-                          LIMIT ? OFFSET ?""", [*p, limit, offset])
-    ids = page["finding_id"].to_list()
-    cols = ["finding_id", "severity", "unit_id", "unit", "region", "year", "rule", "message", "expected", "actual",
-            "keys", "assumed_zero", "evidence", "review_status", "review_note", "reviewed_by", "reviewed_at",
-            "review_stale", "report_id", "file_name"]
-    detail = file_query(_FINDING_DETAIL, [ids])
-    order = pl.DataFrame({"finding_id": ids, "_pos": list(range(len(ids)))}, schema={"finding_id": pl.String,
-                                                                                     "_pos": pl.Int64})
-    return order.join(detail, on="finding_id", how="inner").sort("_pos").select(cols)
+    return snap_query(f"""
+        SELECT finding_id, severity, unit_id, unit, region, year, rule, message, expected, actual, keys,
+               assumed_zero, review_status, review_note, reviewed_by, reviewed_at, review_stale, report_id, file_name
+        FROM {_FL_FROM} {w}
+        ORDER BY {SEVERITY_RANK}, year DESC, region, unit, rule, finding_id
+        LIMIT ? OFFSET ?""", [*p, limit, offset])
 
 
 def findings_count(scope: Scope, rules: Sequence[str] = (), review: Sequence[str] = ("open", "confirmed")) -> int:
@@ -838,26 +835,31 @@ MEASURES: dict[str, tuple[str, str, bool]] = {
 }
 
 
+def _msrc(measure: str) -> str:
+    """The per-report table a measure reads (finding counts live in the per-file-version part)."""
+    return "measures_f" if measure == "errors" else "measures"
+
+
 def measure_by_unit_year(scope: Scope, measure: str, unit_ids: Sequence[str]) -> pl.DataFrame:
     _, agg, _ = MEASURES[measure]
     w, p = where(scope)
     return snap_query(f"""SELECT unit_id, unit || COALESCE('（' || region || '）', '') AS label, year,
                                  {agg} AS value
-                          FROM measures {w} AND list_contains(?::VARCHAR[], unit_id)
+                          FROM {_msrc(measure)} {w} AND list_contains(?::VARCHAR[], unit_id)
                           GROUP BY ALL ORDER BY label, year""", [*p, list(unit_ids)])
 
 
 def measure_by_year(scope: Scope, measure: str) -> pl.DataFrame:
     _, agg, _ = MEASURES[measure]
     w, p = where(scope)
-    return snap_query(f"SELECT year, {agg} AS value, count(*) AS reports FROM measures {w} GROUP BY year ORDER BY year",
+    return snap_query(f"SELECT year, {agg} AS value, count(*) AS reports FROM {_msrc(measure)} {w} GROUP BY year ORDER BY year",
                       p)
 
 
 def top_units_for(scope: Scope, measure: str, n: int) -> list[str]:
     _, agg, _ = MEASURES[measure]
     w, p = where(scope)
-    df = snap_query(f"""SELECT unit_id FROM measures {w} GROUP BY unit_id
+    df = snap_query(f"""SELECT unit_id FROM {_msrc(measure)} {w} GROUP BY unit_id
                         ORDER BY {agg} DESC NULLS LAST, unit_id LIMIT ?""", [*p, n])
     return df["unit_id"].to_list()
 
@@ -868,7 +870,7 @@ def yoy_changes(scope: Scope, measure: str, limit: int = 300) -> pl.DataFrame:
     w, p = where(scope, year_lo_offset=-1)
     lo = scope.years[0] if scope.years else -10**6
     return snap_query(f"""
-        WITH v AS (SELECT unit_id, unit, region, year, {agg} AS value FROM measures {w} GROUP BY ALL)
+        WITH v AS (SELECT unit_id, unit, region, year, {agg} AS value FROM {_msrc(measure)} {w} GROUP BY ALL)
         SELECT a.unit, a.region, a.year, b.value AS prev, a.value AS value, a.value - b.value AS change,
                (a.value - b.value) / NULLIF(abs(b.value), 0) AS pct
         FROM v a JOIN v b ON b.unit_id = a.unit_id AND b.year = a.year - 1
@@ -884,7 +886,7 @@ def _chain_from(scope: Scope) -> tuple[str, list]:
                         CASE WHEN NOT has_prev THEN 'no_prev'
                              WHEN carried_over IS NULL OR prev_cf IS NULL THEN 'unknown'
                              WHEN carried_over = prev_cf THEN 'ok' ELSE 'break' END AS state
-                 FROM measures {w} AND year > (SELECT min(year) FROM base))""", p)
+                 FROM measures {w} AND year > (SELECT min(year) FROM measures))""", p)
 
 
 def carry_chain_counts(scope: Scope) -> dict:

@@ -7,6 +7,7 @@ page is drawn; export buttons (PNG/SVG, CSV/XLSX) belong in :func:`_export_slot`
 from __future__ import annotations
 
 import contextvars
+import functools
 import html
 import logging
 import re
@@ -81,6 +82,19 @@ def _data_date() -> str:
     return when.strftime("%Y-%m-%d") if when is not None else "未知"
 
 
+def _skip_validation(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Let Streamlit convert the chart without a JSON-schema validation (~20 ms per chart).
+
+    Streamlit calls ``chart.to_dict()``; the chart builders in dashboard/charts.py are fixed code
+    whose specs the AppTest suite validates against the Vega-Lite schema on every page
+    (tests/test_app_pages.py::test_chart_specs_are_valid_vega_lite).  ``object.__setattr__``
+    because Altair's own ``__setattr__`` would store the attribute in the spec.
+    """
+    to_dict = chart.to_dict
+    object.__setattr__(chart, "to_dict", functools.partial(to_dict, validate=False))
+    return chart
+
+
 def show_chart(chart: alt.TopLevelMixin, data: pl.DataFrame, title: str, key: str,
                on_select: str | Callable | None = None):
     """Draw an Altair chart, a "查看数据" expander with its numbers, and (later) export buttons.
@@ -90,7 +104,7 @@ def show_chart(chart: alt.TopLevelMixin, data: pl.DataFrame, title: str, key: st
     kwargs = {"key": key, "width": "stretch"}
     if on_select is not None:
         kwargs["on_select"] = on_select
-    event = st.altair_chart(chart, **kwargs)
+    event = st.altair_chart(_skip_validation(chart), **kwargs)
     with st.expander(f"查看数据：{title}", icon=":material/table:"):
         st.dataframe(data, hide_index=True, width="stretch")
         _export_slot("chart", title, data, key, chart)
@@ -153,20 +167,14 @@ def severity_badge(severity: str, text: str | None = None) -> None:
              color=SEVERITY_BADGE_COLORS.get(severity, "gray"))
 
 
-def severity_label(severity: str) -> str:
-    """Plain-text marker for tables (a filled square shape per level is added by the table styler)."""
-    return {"error": "■ 错误", "warning": "▲ 警告", "info": "● 提示"}.get(severity, severity)
+SEVERITY_LABELS = {"error": "■ 错误", "warning": "▲ 警告", "info": "● 提示"}
 
 
-def style_severity(df_pd, column: str = "级别"):
-    """pandas Styler that fills the severity column with the strong severity colours."""
-    fills = {"■ 错误": SEVERITY_FILL["error"], "▲ 警告": SEVERITY_FILL["warning"], "● 提示": SEVERITY_FILL["info"]}
-
-    def paint(v):
-        f = fills.get(v)
-        return f"background-color: {f}; color: white; font-weight: bold" if f else ""
-
-    return df_pd.style.map(paint, subset=[column])
+def severity_column():
+    """Table column showing the severity as a strongly coloured tag (no per-cell styling needed)."""
+    return st.column_config.MultiselectColumn(
+        "级别", options=list(SEVERITY_LABELS.values()), width="small",
+        color=[SEVERITY_FILL["error"], SEVERITY_FILL["warning"], SEVERITY_FILL["info"]])
 
 
 # ---------------------------------------------------------------- messages
@@ -256,7 +264,7 @@ def open_report(unit_id: str, year: int, cell: str | None = None, finding: str |
 
 def findings_frame(df: pl.DataFrame, with_unit: bool = True) -> pl.DataFrame:
     """The problem list as shown to users (Chinese column names, severity markers)."""
-    cols = [pl.col("severity").map_elements(severity_label, return_dtype=pl.String).alias("级别")]
+    cols = [pl.concat_list(pl.col("severity").replace_strict(SEVERITY_LABELS, default="提示")).alias("级别")]
     if with_unit:
         cols += [pl.col("unit").alias("单位"), pl.col("region").alias("县市区"), pl.col("year").alias("年度")]
     cols += [pl.col("rule").alias("规则"), pl.col("message").alias("问题说明"),
@@ -272,9 +280,9 @@ def findings_table(df: pl.DataFrame, key: str, title: str | None = None, with_un
                    height: int | str = "auto") -> int | None:
     """Draw a selectable problem list with unmistakable severity colours; returns the selected row."""
     shown = findings_frame(df, with_unit)
-    styler = style_severity(shown.to_pandas())
-    event = show_table(shown, title, key, styler=styler, on_select="rerun", height=height,
-                       column_config={"问题说明": st.column_config.TextColumn(width="large"),
+    event = show_table(shown, title, key, on_select="rerun", height=height,
+                       column_config={"级别": severity_column(),
+                                      "问题说明": st.column_config.TextColumn(width="large"),
                                       "应为": st.column_config.NumberColumn(format="%g"),
                                       "报告为": st.column_config.NumberColumn(format="%g")})
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []

@@ -42,7 +42,7 @@ if sel_id is None or sel_id not in found["finding_id"].to_list():
     st.caption("在表中点击一行，可在下方查看该问题的详情、打开报告定位到出错的单元格，并进行审核。")
     st.stop()
 
-f = found.filter(pl.col("finding_id") == sel_id).row(0, named=True)
+f = queries.finding_by_id(sel_id) or found.filter(pl.col("finding_id") == sel_id).row(0, named=True)
 st.divider()
 with st.container(border=True):
     st.markdown("#### 问题详情")
