@@ -11,10 +11,14 @@ import re
 from dataclasses import dataclass
 
 from ingest.document import Document
+from ingest.errors import RejectedFile
 from ingest.templates import layout
 from ingest.textnorm import clean, join_cjk, squash, strip_artifacts
 
 MAX_HEADING_CHARS = 60
+# A report is a few thousand tokens.  Past this the token stream alone costs seconds and hundreds of MB
+# (3 MB of values run together: 1.5 million tokens), so the file is refused like the readers' giants.
+MAX_TOKENS = 300_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,9 @@ def tokenize(doc: Document, simplify=None) -> list[Token]:
             for j, p in enumerate(parts):
                 add(p, where, in_table, row_start and j == 0)
             return
+        if len(out) >= MAX_TOKENS:
+            raise RejectedFile(f"内容过于零散（超过 {MAX_TOKENS // 10000} 万个文字片段），不像是一份年度报告",
+                               "too_large")
         raw = strip_artifacts(text).strip()
         t = join_cjk(clean(raw)).strip()
         if simplify is not None:

@@ -189,13 +189,37 @@ def duplicate_chunk(data: bytes, rng: random.Random) -> bytes:
     return data[:j] + chunk * rng.choice((1, 2, 5)) + data[j:]
 
 
+# Units repeated by blow_up: the building blocks of each format's structure.
+_RUN_UNITS = (
+    b"\t", b"\t0", b"|", b"\n|", b"9", "一".encode(), "\t（一）予以公开".encode(), b"\n", b" ", b"0 ", b"\n0",
+    "—".encode(), b"<td>", b"<td></td>", b"<tr><td>0</td></tr>", b"<div>", b"<p>", b"<table>", b"</table>",
+    b"&nbsp;", b"<br>", b"<!--x-->", b'<td colspan="1000">', b"<w:p/>", b"<w:tc><w:p/></w:tc>",
+    b"<w:r><w:t>9</w:t></w:r>", b"(9) Tj ", b"BT /F1 8 Tf 1 0 0 1 10 700 Tm (9999) Tj ET\n", b"0 0 m 500 0 l S\n",
+)
+
+
+def blow_up(data: bytes, rng: random.Random, before: bytes | None = None) -> bytes:
+    """A long run of one structural unit or of a repeated chunk (100 KB – 1 MB): finds work that grows
+    faster than the input (a quadratic loop shows up as a hang at this size, a linear one does not).
+    ``before``: insert just before an occurrence of these bytes (a tag, a line) when there is one."""
+    if rng.random() < 0.6 or len(data) < 16:
+        unit = rng.choice(_RUN_UNITS)
+    else:
+        i = rng.randrange(len(data))
+        unit = data[i:i + rng.choice((16, 256, 4096))]
+    chunk = unit * (rng.choice((100_000, 300_000, 1_000_000)) // len(unit))
+    spots = [m.start() for m in re.finditer(re.escape(before), data)] if before else []
+    j = rng.choice(spots) if spots else _pos(data, rng)
+    return data[:j] + chunk + data[j:]
+
+
 def splice(data: bytes, rng: random.Random) -> bytes:
     """The head of this file and the tail of another seed (mixed formats and encodings)."""
     other = rng.choice(all_seeds()).data
     return data[:_pos(data, rng)] + other[_pos(other, rng):]
 
 
-def mutate_docx_xml(data: bytes, rng: random.Random) -> bytes:
+def mutate_docx_xml(data: bytes, rng: random.Random, how=None) -> bytes:
     """Mutate ``word/document.xml`` inside the zip and re-zip, so the XML reader sees the damage."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zin:
@@ -205,7 +229,9 @@ def mutate_docx_xml(data: bytes, rng: random.Random) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
         for info, body in members:
-            if info.filename == "word/document.xml" or (info.filename.endswith(".xml") and rng.random() < 0.05):
+            if info.filename == "word/document.xml" and how is not None:
+                body = how(body, rng)
+            elif info.filename == "word/document.xml" or (info.filename.endswith(".xml") and rng.random() < 0.05):
                 body = mutate_bytes(body, rng, plain=True)
             zout.writestr(info.filename, body)
     return buf.getvalue()
@@ -214,7 +240,7 @@ def mutate_docx_xml(data: bytes, rng: random.Random) -> bytes:
 _STREAM = re.compile(rb"/Length (\d+)(?P<mid>[^>]*?/Filter\s*/FlateDecode[^>]*>>\s*stream\r?\n)", re.S)
 
 
-def mutate_pdf_stream(data: bytes, rng: random.Random) -> bytes:
+def mutate_pdf_stream(data: bytes, rng: random.Random, how=None) -> bytes:
     """Inflate one FlateDecode stream, mutate it, deflate it back (xref offsets go stale, as in damaged PDFs)."""
     found = list(_STREAM.finditer(data))
     if not found:
@@ -225,7 +251,7 @@ def mutate_pdf_stream(data: bytes, rng: random.Random) -> bytes:
         body = zlib.decompress(data[start:start + length])
     except zlib.error:
         return flip_bits(data, rng)
-    body = zlib.compress(mutate_bytes(body, rng, plain=True))
+    body = zlib.compress(how(body, rng) if how else mutate_bytes(body, rng, plain=True))
     return data[:m.start()] + b"/Length %d" % len(body) + m.group("mid") + body + data[start + length:]
 
 
@@ -235,6 +261,9 @@ _PLAIN: tuple[tuple[str, Callable[[bytes, random.Random], bytes]], ...] = (
 )
 BYTE_MUTATORS: tuple[tuple[str, Callable[[bytes, random.Random], bytes]], ...] = (
     *_PLAIN, ("splice", splice), ("docx_xml", mutate_docx_xml), ("pdf_stream", mutate_pdf_stream),
+    ("blow_up", blow_up),
+    ("docx_blow_up", lambda d, r: mutate_docx_xml(d, r, lambda b, r2: blow_up(b, r2, b"<w:"))),
+    ("pdf_blow_up", lambda d, r: mutate_pdf_stream(d, r, lambda b, r2: blow_up(b, r2, b"BT"))),
 )
 
 
@@ -247,11 +276,11 @@ def mutate_bytes(data: bytes, rng: random.Random, *, plain: bool = False, n: int
 
 
 def byte_mutators_for(fmt: str) -> list[str]:
-    names = [n for n, _ in _PLAIN] + ["splice"]
+    names = [n for n, _ in _PLAIN] + ["splice", "blow_up"]
     if fmt == "docx":
-        names += ["docx_xml", "docx_xml", "docx_xml"]
+        names += ["docx_xml", "docx_xml", "docx_xml", "docx_blow_up"]
     if fmt == "pdf":
-        names += ["pdf_stream", "pdf_stream", "pdf_stream"]
+        names += ["pdf_stream", "pdf_stream", "pdf_stream", "pdf_blow_up"]
     return names
 
 
@@ -421,7 +450,7 @@ def _marker(text: str, rng: random.Random) -> str:
     if found and rng.random() < 0.7:
         m = rng.choice(found)
         return text[:m.start()] + rng.choice(_MARKERS) + text[m.end():]
-    i = _pos(text.encode(), rng) % (len(text) + 1)
+    i = rng.randrange(len(text) + 1)
     return text[:i] + "\n" + rng.choice(_MARKERS) + "\n" + text[i:]
 
 
@@ -667,8 +696,12 @@ def mutate_document(doc, rng: random.Random):
             break
         i = rng.randrange(len(blocks))
         b = blocks[i]
-        op = rng.randrange(10)
-        if op == 0:
+        op = rng.randrange(10) if rng.random() > 0.02 else -1
+        if op == -1:          # blow up to the readers' cell limit: a huge row, or a row repeated many times
+            row = [Cell(_cell_text(rng, pool), "") for _ in range(rng.choice((10, 100)))]
+            rows = [row * rng.choice((1, 50))] if rng.random() < 0.5 else [row] * rng.choice((20, 50))
+            blocks.insert(i, Block.table(rows))
+        elif op == 0:
             del blocks[i]
         elif op == 1:
             blocks.insert(rng.randrange(len(blocks) + 1), Block(b.kind, b.text, [list(r) for r in b.rows], b.where))
