@@ -132,7 +132,8 @@ def status_heatmap(df: pl.DataFrame, title: str) -> alt.TopLevelMixin:
                                y=_y("单位", "N", title=None, sort=order))
     rect = base.mark_rect(stroke="white", strokeWidth=2, cursor="pointer").encode(
         color=_color("状态", "N", scale=status_scale(), title="提交情况"),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
+        opacity=alt.OpacityValue(value=0.45,
+                                 condition=alt.ConditionalParameterValueDefnumberExprRef(param="pick", value=1.0)),
         tooltip=_tips(d, ["单位", "年度", "状态", "错误", "警告", "提示"]),
     ).add_params(pick)
     text = base.mark_text(fontSize=13, fontWeight="bold", color="white").encode(text=alt.Text(field="标记",
