@@ -566,3 +566,16 @@ def test_regression_giant_text_is_refused_before_it_costs_memory(shape: str) -> 
     F.check_refusal(info.value)
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 300, f"peak memory grew by {grown_mb:.0f} MB"
+
+
+def test_regression_ascii85_stream_with_a_long_run_of_white_space() -> None:
+    """pdfminer strips the ASCII85 end marker with ``\\s*~\\s*>?\\s*$``, which retries every start inside
+    a run of white space (quadratic): 100,000 tabs inside a content stream took 20 s per decode."""
+    import base64
+
+    encoded = base64.a85encode(zlib.compress(b"BT /F1 12 Tf 50 800 Td (2020 report) Tj ET\n"))
+    body = encoded[:20] + b"\t" * 100_000 + encoded[20:] + b"~>"
+    pdf = _pdf_with_one_stream(b"", body=body, filters=b"[/ASCII85Decode /FlateDecode]")
+    with F.cpu_budget(10):           # a hang guard (milliseconds when linear), not a timing assert
+        doc = read_document(pdf, "x.pdf")
+    assert "2020 report" in doc.plain_text()
