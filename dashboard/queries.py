@@ -163,6 +163,8 @@ def _filter_pivot(source_col: str, names: list[str], cast: str) -> str:
     return ",\n    ".join(f"max({source_col}) FILTER (WHERE i = {i + 1})::{cast} AS {n}" for i, n in enumerate(names))
 
 
+# (RELEASE, after each pass over the cells: write the new tables to the snapshot file and drop the
+# cached blocks of the database file, so that the build stays within SNAPSHOT_MEMORY.)
 # Per-report figures that change only when reports are loaded (the "heavy" part: a few passes over
 # the cells).  Effective row total = the printed 总计, else the sum of the row's applicant cells,
 # else 0 (spec §7; identical to v_report_measures, which tests/test_app_pages.py checks).
@@ -180,11 +182,13 @@ CREATE TABLE tot AS
     SELECT c.report_id, rk.i, COALESCE(c.value, fb.s, 0)::REAL AS v
     FROM nb.cells c JOIN rk USING (row_key) LEFT JOIN fb USING (report_id, row_key)
     WHERE c.col_key = 'total' AND c.section IN ('s3', 's4') AND c.report_id IN (SELECT report_id FROM cur);
+RELEASE;
 CREATE TABLE t AS
     SELECT report_id,
     {_filter_pivot("v", [f"t_{r}" for r in TOTAL_ROWS], "REAL")}
     FROM tot GROUP BY report_id;
 DROP TABLE tot;
+RELEASE;
 CREATE TABLE ck AS SELECT * FROM {_values(_COMP_KEYS, "key")};
 CREATE TABLE comp AS
     SELECT report_id,
@@ -192,6 +196,7 @@ CREATE TABLE comp AS
     FROM (SELECT c.report_id, ck.i, c.value FROM nb.cells c JOIN ck USING (key)
           WHERE c.row_key IN ('new_received', 'carried_over'))
     GROUP BY report_id;
+RELEASE;
 CREATE TABLE money AS
 SELECT c.report_id,
        max(c.value) FILTER (WHERE c.key = 's2.procurement.projects') AS proc_projects,
@@ -208,7 +213,9 @@ SELECT c.report_id,
        bool_or(c.unknown_unit) FILTER (WHERE c.key = 's2.fee.amount') AS fee_unknown
 FROM nb.cells c WHERE c.key IN {_MONEY_KEYS!r} AND c.report_id IN (SELECT report_id FROM cur)
 GROUP BY c.report_id;
+RELEASE;
 CREATE TABLE cell_ranges AS SELECT report_id, min(rowid) AS lo, max(rowid) AS hi FROM nb.cells GROUP BY report_id;
+RELEASE;
 CREATE TABLE base AS
 SELECT r.report_id, r.unit_id, u.unit, u.region, COALESCE(u.level, '其他') AS level, r.year,
        CASE WHEN r.template IN ('2019', '2021') THEN r.template ELSE '其他' END AS tpl, r.template,
@@ -222,9 +229,7 @@ LEFT JOIN money USING (report_id)
 LEFT JOIN (SELECT cur.report_id, cur.unit_id, cur.year, t.t_carry_forward FROM cur LEFT JOIN t USING (report_id)) p
        ON p.unit_id = r.unit_id AND p.year = r.year - 1;
 DROP TABLE nulltot; DROP TABLE fb; DROP TABLE t; DROP TABLE comp; DROP TABLE money; DROP TABLE cur; DROP TABLE ck;
-CHECKPOINT;
-CREATE VIEW status AS
-SELECT s.*, u.unit, u.region, u.level FROM status_raw s JOIN units u USING (unit_id);
+RELEASE;
 CREATE TABLE measures AS
 SELECT b.* EXCLUDE (fee_converted), COALESCE(b.fee_converted, false) AS fee_converted,
        t_new_received AS received, t_carried_over AS carried_over, t_granted AS granted, t_partial AS partial,
@@ -245,17 +250,19 @@ FROM measures m LEFT JOIN fsev f USING (report_id);
 
 # What a review (or any load) changes: finding counts, submission status, the problem-list index.
 _LIGHT_SQL = """
-CREATE OR REPLACE TABLE status_raw AS
-SELECT unit_id, year, report_id, status, errors::INTEGER AS errors, warnings::INTEGER AS warnings,
-       infos::INTEGER AS infos
-FROM nb.v_submission_status;
+CREATE OR REPLACE TABLE status AS
+SELECT s.unit_id, s.year, s.report_id, s.status, s.errors::INTEGER AS errors, s.warnings::INTEGER AS warnings,
+       s.infos::INTEGER AS infos, u.name AS unit, u.region, COALESCE(u.level, '其他') AS level
+FROM nb.v_submission_status s JOIN nb.units u USING (unit_id);
 CREATE OR REPLACE TABLE fl AS
 SELECT f.finding_id, f.unit_id, f.year, f.rule, f.severity, f.report_id,
        COALESCE(v.status, 'open') AS review_status,
        CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL ELSE '其他' END AS tpl,
        f.message, f.expected, f.actual, f.keys, f.assumed_zero, v.note AS review_note, v.reviewed_by, v.reviewed_at,
-       (v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message) AS review_stale, r.file_name
+       (v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message) AS review_stale, r.file_name,
+       u.name AS unit, u.region, COALESCE(u.level, '其他') AS level
 FROM nb.findings f
+LEFT JOIN nb.units u USING (unit_id)
 LEFT JOIN nb.finding_reviews v USING (finding_id)
 LEFT JOIN nb.reports r ON r.report_id = f.report_id;
 CREATE OR REPLACE TABLE fsev AS
@@ -310,7 +317,7 @@ class _Snapshot:
     Queries use ``cursor()`` (one per query and thread).
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, memory: str = SNAPSHOT_MEMORY) -> None:
         self.path = path
         SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
         _remove_stale_snapshots()
@@ -318,7 +325,7 @@ class _Snapshot:
         os.close(fd)
         os.unlink(name)                   # DuckDB creates the file itself
         self.file = Path(name)
-        self.con = duckdb.connect(name, config={"memory_limit": SNAPSHOT_MEMORY, "threads": 2,
+        self.con = duckdb.connect(name, config={"memory_limit": memory, "threads": 2,
                                                 "preserve_insertion_order": False,
                                                 "temp_directory": str(SNAPSHOT_DIR / f"spill-{os.getpid()}")})
         self.lock = threading.Lock()
@@ -332,9 +339,13 @@ class _Snapshot:
             self.con.execute("DETACH nb")
 
     def _run(self, script: str) -> None:
-        """Statements one by one (each commits; memory of the previous one is released)."""
+        """Statements one by one (each commits); ``RELEASE`` checkpoints and re-attaches the file."""
         for stmt in script.split(";\n"):
-            if stmt.strip():
+            if stmt.strip() == "RELEASE":
+                self.con.execute("CHECKPOINT")
+                self._detach()
+                self._attach()
+            elif stmt.strip():
                 self.con.execute(stmt)
 
     def build(self, sig: tuple) -> None:
@@ -346,6 +357,9 @@ class _Snapshot:
                 self._run(_HEAVY_SQL)
             finally:
                 self._detach()
+        except duckdb.OutOfMemoryException as e:
+            self.close()
+            raise _OutOfMemory("corrupt", f"数据库汇总时内存不足：{str(e).splitlines()[0][:200]}") from None
         except duckdb.Error as e:
             self.close()
             raise _snap_error(p, e) from None
@@ -384,9 +398,23 @@ def _data_key(path: str, sig: tuple) -> tuple:
 @st.cache_resource(max_entries=1, show_spinner="正在读取数据库……", on_release=lambda s: s.close())
 def _heavy(path: str, data_key: tuple, _sig: tuple) -> _Snapshot:
     """One snapshot per data identity (``_sig``, the file version it is built from, is not hashed)."""
-    snap = _Snapshot(path)
-    snap.build(_sig)
+    try:
+        snap = _Snapshot(path)
+        snap.build(_sig)
+    except _OutOfMemory:
+        # DuckDB could not evict fast enough under the cap: one more try with twice the memory
+        snap = _Snapshot(path, _double(SNAPSHOT_MEMORY))
+        snap.build(_sig)
     return snap
+
+
+class _OutOfMemory(DbUnavailable):
+    pass
+
+
+def _double(size: str) -> str:
+    num = "".join(ch for ch in size if ch.isdigit() or ch == ".")
+    return f"{float(num) * 2:g}{size[len(num):]}" if num else size
 
 
 def _snapshot(path: str, sig: tuple) -> _Snapshot:
@@ -512,7 +540,7 @@ def overview_kpis(scope: Scope) -> dict:
     wf, pf = where(scope, severity=True)
     m = snap_query(f"""
         WITH m AS (
-            SELECT count(*) AS reports, count(DISTINCT unit_id) AS units_reporting,
+            SELECT count(*) AS reports,
                    sum(received) AS received, sum(carried_over) AS carried_over,
                    sum(COALESCE(granted, 0) + COALESCE(partial, 0)) FILTER (WHERE result_total > 0) AS disclosed,
                    sum(result_total) FILTER (WHERE result_total > 0) AS handled
@@ -531,8 +559,7 @@ def overview_kpis(scope: Scope) -> dict:
 
 def _fcount_from() -> str:
     """Open (not dismissed) findings with their unit's attributes, for counting."""
-    return """(SELECT f.*, u.unit, u.region, u.level FROM fl f JOIN units u USING (unit_id)
-              WHERE f.review_status <> 'dismissed')"""
+    return "(SELECT * FROM fl WHERE review_status <> 'dismissed')"
 
 
 def findings_by_severity(scope: Scope) -> dict[str, int]:
@@ -554,7 +581,8 @@ def submission_matrix(scope: Scope) -> tuple[str, pl.DataFrame]:
     missing report has no template.
     """
     w, p = where(scope, template=False)
-    n = snap_query(f"SELECT count(DISTINCT unit_id) AS n FROM status {w}", p)["n"][0]
+    wu, pu = where(scope, years=False, template=False)
+    n = snap_query(f"SELECT count(*) AS n FROM units {wu}", pu)["n"][0]
     if n <= MATRIX_MAX_UNITS:
         return "unit", snap_query(f"""
             SELECT unit_id, unit, region, year, report_id, status, errors, warnings, infos,
@@ -583,7 +611,7 @@ def missing_reports(scope: Scope, limit: int = 500) -> pl.DataFrame:
 
 SEVERITY_RANK = "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END"
 
-_FL_FROM = "(SELECT f.*, u.unit, u.region, u.level FROM fl f JOIN units u USING (unit_id))"
+_FL_FROM = "fl"
 
 _FINDING_DETAIL = """
     SELECT f.finding_id, f.unit_id, u.name AS unit, u.region, f.year, f.report_id, f.rule, f.severity, f.keys,
