@@ -35,11 +35,11 @@ def _requested(key: str) -> list[str]:
 
 
 def _reset(defaults: dict) -> None:
+    """Back to "everything".  Values are set, not deleted: a deleted bound widget would take its
+    value from the URL again.  (Streamlit logs a harmless note for the slider, which also has a
+    default value.)"""
     for k, v in defaults.items():
-        if k == K_YEARS:        # the slider is created with its full range as value: drop the state instead
-            st.session_state.pop(k, None)
-        else:
-            st.session_state[k] = v
+        st.session_state[k] = v
 
 
 def draw_sidebar() -> Scope:

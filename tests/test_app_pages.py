@@ -289,6 +289,18 @@ def test_url_query_parameters_restore_the_filters(db):
     assert metric(at, "已入库年报") == str(n)
 
 
+def test_clear_filters_button_restores_everything(db):
+    at = run(query={"region": "樟树市", "years": ["2020", "2022"], "q": "湖"})
+    everything = metric(run(), "已入库年报")
+    assert metric(at, "已入库年报") != everything
+    at.button(key="_reset_filters").click().run()
+    assert_clean(at)
+    assert at.sidebar.multiselect(key="region").value == []
+    assert at.sidebar.text_input(key="q").value == ""
+    assert tuple(at.sidebar.slider(key="years").value) == (2019, 2023)
+    assert metric(at, "已入库年报") == everything
+
+
 def test_town_found_by_any_part_of_its_name(db):
     at = run()
     at.sidebar.text_input(key="q").input("港").run()

@@ -228,3 +228,28 @@ def test_problem_list_opens_the_report_at_the_cell(server, page, shots):
     assert "cell=" in page.url
     assert page.locator("#focus-cell").count() == 1
     screenshot(page, shots, "report-at-cell")
+
+
+def test_clicking_the_submission_matrix_opens_that_report(server, page, shots):
+    page.goto(f"{server}/?{urllib.parse.urlencode({'region': '云岭区'})}")
+    settle(page, "总览", charts=True)
+    cells = page.locator('[data-testid="stVegaLiteChart"] g.mark-rect path')
+    assert cells.count() > 10
+    cells.nth(9).click(force=True)
+    settle(page, "报告详情")
+    no_errors(page)
+    assert "unit=" in page.url and "year=" in page.url
+    assert "年度政府信息公开工作年度报告" in page.locator('[data-testid="stMain"] h3').first.inner_text()
+
+
+def test_clear_filters_resets_widgets_and_link(server, page):
+    q = urllib.parse.urlencode([("region", "云岭区"), ("years", "2020"), ("years", "2022")])
+    page.goto(f"{server}/volume?{q}")
+    settle(page, "申请量", charts=True)
+    assert chips(page, "县市区") == ["云岭区"]
+    page.get_by_role("button", name="清除全部筛选").click()
+    page.wait_for_function("() => !window.location.search.includes('region=')", timeout=30_000)
+    settle(page, "申请量", charts=True)
+    assert chips(page, "县市区") == []
+    thumbs = page.locator('[data-testid="stSliderThumbValue"]').all_inner_texts()
+    assert thumbs[0] == "2019" and "years=" not in page.url
