@@ -23,6 +23,7 @@ Design (see docs in the module functions):
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import tempfile
@@ -291,6 +292,16 @@ def _snap_error(path: Path, e: Exception) -> DbUnavailable:
 
 
 SNAPSHOT_DIR = Path(tempfile.gettempdir()) / "nianbao-snapshots"
+
+
+def _remove_own_snapshots() -> None:
+    """At exit: this process's snapshot files (a killed process leaves them to the next start)."""
+    for f in SNAPSHOT_DIR.glob(f"snap-{os.getpid()}-*"):
+        with contextlib.suppress(OSError):
+            f.unlink()
+
+
+atexit.register(_remove_own_snapshots)
 
 
 def _remove_stale_snapshots() -> None:
