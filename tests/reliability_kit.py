@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -66,10 +67,16 @@ def cli_load_cmd(db: Path, paths: list[Path]) -> list[str]:
     return [sys.executable, "-m", "ingest", "load", *map(str, paths), "--db", str(db)]
 
 
+def _default_sigint() -> None:
+    # a job started in the background of a non-interactive shell inherits SIGINT ignored, and Python then
+    # keeps ignoring it: give the load the disposition it has in a terminal, so Ctrl-C trials mean something
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli_load(db: Path, paths: list[Path]) -> subprocess.Popen:
     """``python -m ingest load PATHS --db DB`` in its own process group (killpg reaches its workers)."""
     return subprocess.Popen(cli_load_cmd(db, paths), cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_default_sigint)
 
 
 def cli_load(db: Path, paths: list[Path], timeout: float = 300) -> subprocess.CompletedProcess:
