@@ -12,3 +12,4 @@ MAX_DOCX_RATIO = 200                       # uncompressed / compressed size of o
 MAX_HTML_DEPTH = 400                       # nesting depth of HTML elements we walk
 MAX_PDF_PAGES = 200                        # pages of a PDF we read
 MAX_TABLE_CELLS = 20_000                   # cells across all tables of one document
+PARSE_SECONDS = 45                         # wall-clock budget for reading and parsing one file

@@ -12,7 +12,7 @@ from pathlib import Path
 from ingest import PARSER_VERSION
 from ingest.document import Document
 from ingest.errors import RejectedFile
-from ingest.limits import MAX_FILE_BYTES
+from ingest.limits import MAX_FILE_BYTES, PARSE_SECONDS
 from ingest.mapper import Mapping, map_s2, map_s3, map_s4
 from ingest.recognise import recognise
 from ingest.rules.cellview import CellView
@@ -44,10 +44,15 @@ def parse_file(path: str | Path, *, data: bytes | None = None, source: str | Non
             raise RejectedFile(f"文件过大（{size / 1048576:.1f} MB，上限 {MAX_FILE_BYTES // 1048576} MB），不像是一份年度报告",
                                "too_large")
         data = path.read_bytes()
+    from ingest.budget import ParseTimeout, time_budget
     from ingest.sniff import read_document
 
-    doc = read_document(data, str(path))
-    return parse_document(doc, sha256=hashlib.sha256(data).hexdigest(), source=source or str(path))
+    try:
+        with time_budget():
+            doc = read_document(data, str(path))
+            return parse_document(doc, sha256=hashlib.sha256(data).hexdigest(), source=source or str(path))
+    except ParseTimeout:
+        raise RejectedFile(f"解析超时（超过 {PARSE_SECONDS} 秒），文件可能已损坏或结构异常", "timeout") from None
 
 
 def _sections(tokens: list[Token], headings: dict[str, int]) -> dict[str, str]:
