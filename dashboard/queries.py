@@ -698,7 +698,8 @@ def applications_by_unit(scope: Scope, limit: int = 300) -> pl.DataFrame:
                {cols},
                sum(m.received) AS received, sum(m.carried_over) AS carried,
                sum({new}) IS DISTINCT FROM sum(m.received) OR sum({co}) IS DISTINCT FROM sum(m.carried_over)
-                   AS mismatch
+                   AS mismatch,
+               count(*) OVER () AS n_units
         FROM measures m {w}
         GROUP BY m.unit_id, m.unit, m.region
         ORDER BY COALESCE(sum(m.received), 0) + COALESCE(sum(m.carried_over), 0) DESC, m.unit
@@ -917,12 +918,15 @@ def yoy_changes(scope: Scope, measure: str, limit: int = 300) -> pl.DataFrame:
     w, p = where(scope, year_lo_offset=-1)
     lo = scope.years[0] if scope.years else -10**6
     return snap_query(f"""
-        WITH v AS (SELECT unit_id, unit, region, year, {agg} AS value FROM {_msrc(measure)} {w} GROUP BY ALL)
-        SELECT a.unit, a.region, a.year, b.value AS prev, a.value AS value, a.value - b.value AS change,
-               (a.value - b.value) / NULLIF(abs(b.value), 0) AS pct
-        FROM v a JOIN v b ON b.unit_id = a.unit_id AND b.year = a.year - 1
-        WHERE a.year >= ? AND a.value IS NOT NULL AND b.value IS NOT NULL
-        ORDER BY abs(a.value - b.value) DESC, a.unit, a.year LIMIT ?""", [*p, lo, limit])
+        WITH v AS (SELECT unit_id, year, {agg} AS value FROM {_msrc(measure)} {w} GROUP BY unit_id, year),
+        c AS (SELECT a.unit_id, a.year, b.value AS prev, a.value AS value FROM v a
+              JOIN v b ON b.unit_id = a.unit_id AND b.year = a.year - 1
+              WHERE a.year >= ? AND a.value IS NOT NULL AND b.value IS NOT NULL
+              ORDER BY abs(a.value - b.value) DESC, a.unit_id, a.year LIMIT ?)
+        SELECT u.unit, u.region, c.year, c.prev, c.value, c.value - c.prev AS change,
+               (c.value - c.prev) / NULLIF(abs(c.prev), 0) AS pct
+        FROM c JOIN units u USING (unit_id)
+        ORDER BY abs(c.value - c.prev) DESC, u.unit, c.year""", [*p, lo, limit])
 
 
 def _chain_from(scope: Scope) -> tuple[str, list]:

@@ -19,7 +19,7 @@ TOP = 30
 
 RANK_MAX = 300
 by_unit = queries.applications_by_unit(scope, RANK_MAX)
-n_units = queries.count_units(scope)
+n_units = int(by_unit["n_units"][0]) if by_unit.height else 0
 if by_unit.is_empty():
     ui.empty_state("筛选范围内没有年报数据", "请在左侧放宽筛选条件（年度、县市区、模板），或在“数据管理”页面导入报告")
     st.stop()
