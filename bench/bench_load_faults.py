@@ -45,9 +45,8 @@ from tests.reliability_kit import (  # noqa: E402
     cli_load,
     county,
     demo_corpus,
+    interrupt_trial,
     load_here,
-    sigkill_trial,
-    start_cli_load,
     unit_slice,
 )
 from tests.store_helpers import digest, file_sha  # noqa: E402
@@ -68,32 +67,6 @@ def opens(db: Path) -> bool:
         return False
 
 
-def interrupt_trial(db: Path, paths: list[Path], rng: random.Random, window: float, mode: str,
-                    sig: signal.Signals) -> tuple[str, float, bool, tuple[int, list[str]] | None]:
-    """One interrupted load; the last item is (exit status, last line of stderr) for SIGINT."""
-    if sig == signal.SIGKILL:
-        mode, at, killed = sigkill_trial(db, paths, rng, window, mode)
-        return mode, at, killed, None
-    p = start_cli_load(db, paths)
-    t0 = time.monotonic()
-    if mode == "in_write":
-        while not temp_glob(db) and p.poll() is None and time.monotonic() - t0 < 120:
-            time.sleep(0.002)
-        began = time.monotonic() - t0
-        deadline = t0 + began + rng.uniform(0.0, 0.9) * max(0.05, window - began)
-    else:
-        deadline = t0 + rng.uniform(0.02, 0.95) * window
-    while p.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    at = time.monotonic() - t0
-    if p.poll() is not None:
-        p.communicate()
-        return mode, at, False, None
-    os.killpg(p.pid, sig)
-    _, err = p.communicate(timeout=120)
-    return mode, at, True, (p.returncode, err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""])
-
-
 def run_trials(n: int, sig: signal.Signals, s: dict, rng: random.Random) -> dict:
     window = s["duration"]
     out = {"signal": sig.name, "interrupted": 0, "before": 0, "after": 0, "damaged": 0, "rerun_complete": 0,
@@ -104,7 +77,8 @@ def run_trials(n: int, sig: signal.Signals, s: dict, rng: random.Random) -> dict
         db = s["base"] / f"{sig.name.lower()}{attempts}.duckdb"
         shutil.copyfile(s["before"], db)
         mode = "in_write" if attempts % 2 == 0 else "anytime"
-        mode, at, hit, code = interrupt_trial(db, s["paths"], rng, window, mode, sig)
+        trial = interrupt_trial(db, s["paths"], rng, window, mode, sig)
+        mode, at, hit = trial.mode, trial.at, trial.hit
         if not hit:
             out["finished_first"] += 1
             window = min(window, at)
@@ -112,10 +86,10 @@ def run_trials(n: int, sig: signal.Signals, s: dict, rng: random.Random) -> dict
             continue
         out["interrupted"] += 1
         out["kill_times_s"].append(round(at, 2))
-        if code is not None:
-            status, last = code
-            out["exit_codes"][str(status)] = out["exit_codes"].get(str(status), 0) + 1
-            out.setdefault("last_lines", {}).setdefault(str(status), []).append(last[0][:160])
+        if sig != signal.SIGKILL:
+            status, last = str(trial.code), (trial.err.strip().splitlines() or [""])[-1][:160]
+            out["exit_codes"][status] = out["exit_codes"].get(status, 0) + 1
+            out.setdefault("last_lines", {}).setdefault(status, []).append(last)
         if opens(db) and file_sha(db) == s["before_sha"]:
             out["before"] += 1
         elif opens(db) and digest(db) == s["after_digest"]:

@@ -136,6 +136,15 @@ def pages_in_child(db: Path, label: str, repeats: int) -> dict:
     raise SystemExit(f"页面测量失败（{label}）：{proc.stderr[-2000:]}")
 
 
+def code_version() -> str:
+    """The commit measured, and whether the app's code had uncommitted changes."""
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "app.py", "pages", "dashboard", "ingest")
+    return git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if dirty else "")
+
+
 def table(rows: list[dict]) -> str:
     heads = ["单位 × 年", "报告", "单元格", "生成 s", "库 MB", "入库 5 份 s", "审核 1 条 s", "首次打开 s",
              *PAGE_NAMES.values(), "最慢页 ms", "AppTest 峰值 MB", "服务器 MB"]
@@ -196,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
 
             row["server"] = bench_pages.server_memory(db, label)
         rows.append(row)
-        (OUT / "scale.json").write_text(json.dumps({"rows": rows, "load_average": os.getloadavg()},
-                                                   ensure_ascii=False, indent=1), encoding="utf-8")
+        (OUT / "scale.json").write_text(json.dumps({"rows": rows, "load_average": os.getloadavg(),
+                                                    "code": code_version()}, ensure_ascii=False, indent=1),
+                                        encoding="utf-8")
     print()
     print(table(rows))
     print(f"\n结果已写入 {OUT / 'scale.json'}（机器负载 {os.getloadavg()[0]:.1f}，{os.cpu_count()} 核）")

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.demo.city import CITY
@@ -94,16 +95,23 @@ def load_here(db: Path, paths: list[Path]) -> int:
 
 # ---------------------------------------------------------------- SIGKILL trials
 
-def sigkill_trial(db: Path, paths: list[Path], rng, window: float, mode: str) -> tuple[str, float, bool]:
-    """Start a real load into ``db`` and SIGKILL it (and its parse workers) at a random moment.
+@dataclass
+class Trial:
+    mode: str           # "anytime" | "in_write"
+    at: float           # seconds after the start when the signal was sent (or when the load finished)
+    hit: bool           # False: the load finished before the signal
+    code: int | None    # exit status
+    err: str            # stderr of the load
+
+
+def interrupt_trial(db: Path, paths: list[Path], rng, window: float, mode: str,
+                    sig: signal.Signals = signal.SIGKILL) -> Trial:
+    """Start a real load into ``db`` and send ``sig`` to it and its parse workers at a random moment.
 
     ``mode`` "anytime": a random moment within ``window`` seconds of the start (interpreter start-up
     and imports included); "in_write": a random moment after the load's copy-on-write session began
     (its temp copy exists), i.e. while it copies, parses, writes, checks or swaps.
-    Returns (mode, seconds after the start, killed); killed is False when the load finished first
-    (the seconds are then its whole run time).
     """
-    import signal
     import time
 
     from ingest.store.db import temp_glob
@@ -120,9 +128,8 @@ def sigkill_trial(db: Path, paths: list[Path], rng, window: float, mode: str) ->
     while p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     at = time.monotonic() - t0
-    if p.poll() is not None:
-        p.communicate()
-        return mode, at, False
-    os.killpg(p.pid, signal.SIGKILL)
-    p.communicate(timeout=60)
-    return mode, at, True
+    hit = p.poll() is None
+    if hit:
+        os.killpg(p.pid, sig)
+    _, err = p.communicate(timeout=120)
+    return Trial(mode, at, hit, p.returncode, err.decode("utf-8", "replace"))

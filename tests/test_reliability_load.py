@@ -13,6 +13,7 @@ import io
 import os
 import random
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -28,8 +29,8 @@ from tests.reliability_kit import (
     cli_load,
     county,
     demo_corpus,
+    interrupt_trial,
     load_here,
-    sigkill_trial,
     unit_slice,
 )
 from tests.store_helpers import digest, file_sha
@@ -85,8 +86,9 @@ def test_sigkill_at_random_moments_never_damages_the_database(states: dict) -> N
         db = states["base"] / f"kill{attempts}.duckdb"
         shutil.copyfile(states["before"], db)
         mode = "in_write" if attempts % 2 == 0 else "anytime"
-        mode, at, killed = sigkill_trial(db, states["paths"], rng, window, mode)
-        if not killed:                      # the load finished before the kill: not a trial, but it must be whole
+        trial = interrupt_trial(db, states["paths"], rng, window, mode)
+        mode, at = trial.mode, trial.at
+        if not trial.hit:                   # the load finished before the kill: not a trial, but it must be whole
             assert digest(db) == states["after_digest"]
             window = min(window, at)
             db.unlink()
@@ -105,6 +107,31 @@ def test_sigkill_at_random_moments_never_damages_the_database(states: dict) -> N
     assert len(kills) == KILL_TRIALS, f"only {len(kills)} kills landed in {attempts} attempts"
     assert sum(1 for *_, o in kills if o == "before") >= KILL_TRIALS // 2, kills
     assert sum(1 for m, *_ in kills if m == "in_write") >= KILL_TRIALS // 3, kills
+
+
+def test_ctrl_c_during_the_load_stops_it_plainly(states: dict) -> None:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) while the load works: exit status 130, one
+    plain message, the database as before; the same command then completes the load."""
+    rng = random.Random(130)
+    hits = 0
+    for i in range(12):
+        if hits == 5:
+            break
+        db = states["base"] / f"int{i}.duckdb"
+        shutil.copyfile(states["before"], db)
+        trial = interrupt_trial(db, states["paths"], rng, states["duration"], "in_write", signal.SIGINT)
+        if trial.hit:
+            hits += 1
+            if file_sha(db) == states["before_sha"]:
+                assert trial.code == 130, (trial.code, trial.err)
+                assert trial.err.strip() == "入库已中断，数据库保持本次运行之前的状态", trial.err
+            else:                           # interrupted after the swap: the load is complete
+                assert digest(db) == states["after_digest"]
+        assert TRACEBACK not in trial.err, trial.err
+        assert load_here(db, states["paths"]) == 0
+        assert digest(db) == states["after_digest"] and temp_glob(db) == []
+        db.unlink()
+    assert hits == 5
 
 
 # ---------------------------------------------------------------- full disk
