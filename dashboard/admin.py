@@ -123,6 +123,8 @@ def safe_name(name: str) -> str:
     if not dot:
         stem, ext = base, ""
     stem = stem[:100] or "upload"
+    while len(stem.encode("utf-8")) > 180:         # file systems count bytes (255), not characters
+        stem = stem[:-1]
     return f"{stem}.{ext.lower()}" if ext else stem
 
 

@@ -86,6 +86,10 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_DAMAGE_ERRORS = tuple(getattr(duckdb, n) for n in ("IOException", "InternalException", "SerializationException")
+                       if hasattr(duckdb, n))
+
+
 @contextmanager
 def _attached(path: Path):
     """A short-lived in-memory connection with the file attached read-only as the default catalog."""
@@ -106,6 +110,12 @@ def _attached(path: Path):
             raise _unavailable("schema", path, str(e).splitlines()[0][:200]) from None
         except duckdb.BinderException as e:
             raise _unavailable("schema", path, str(e).splitlines()[0][:200]) from None
+        except duckdb.Error as e:
+            # a truncated or block-damaged file fails only when a query reaches the bad part
+            text = str(e)
+            if isinstance(e, _DAMAGE_ERRORS) or "Corrupt database" in text or "checksum" in text:
+                raise _unavailable("corrupt", path, text.splitlines()[0][:200]) from None
+            raise
     finally:
         con.close()
 

@@ -68,5 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def run() -> int:
+    """``main`` with Ctrl-C turned into one plain line and exit code 130 (never a traceback)."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())

@@ -87,8 +87,11 @@ def run_load_here(db: Path, *folders: Path) -> None:
 
 
 def start_load(db: Path, *folders: Path) -> subprocess.Popen:
+    # SIGINT back to its default in the child: a shell's background job inherits it ignored, and
+    # the Ctrl-C test would then pass on a load that simply completed
     return subprocess.Popen([sys.executable, "-c", LOAD_SCRIPT, str(db), *map(str, folders)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.fixture(scope="module")
