@@ -71,6 +71,25 @@ def _export_slot(kind: str, title: str, data: pl.DataFrame, key: str, chart: alt
                             icon=icon, on_click="ignore")
 
 
+def briefing_buttons(scope) -> None:
+    """One-click 简报 (.docx) and 整改清单 (.xlsx) for the current filter; built only when clicked."""
+    from dashboard import config
+    from dashboard.briefing import build_briefing, build_rectification
+    from dashboard.briefing_data import scope_kwargs
+
+    db = str(config.db_path())
+    args = scope_kwargs(scope)
+    year = args.get("year") or "全部"
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button("下载简报（Word）", data=lambda: build_briefing(db, **args), file_name=f"简报-{year}.docx",
+                         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                         icon=":material/description:", key="briefing_docx", on_click="ignore")
+    right.download_button("下载整改清单（Excel）", data=lambda: build_rectification(db, **args),
+                          file_name=f"整改清单-{year}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          icon=":material/checklist:", key="rectification_xlsx", on_click="ignore")
+
+
 def _data_date() -> str:
     """Date of the latest load (the "数据日期" printed on exported pictures)."""
     from dashboard import queries

@@ -11,6 +11,7 @@ scope = filters.current()
 
 st.title("总览")
 st.caption(ui.md_escape(filters.describe(scope)))
+ui.briefing_buttons(scope)
 
 k = queries.overview_kpis(scope)
 ui.kpi_row([

@@ -253,3 +253,26 @@ def test_clear_filters_resets_widgets_and_link(server, page):
     assert chips(page, "县市区") == []
     thumbs = page.locator('[data-testid="stSliderThumbValue"]').all_inner_texts()
     assert thumbs[0] == "2019" and "years=" not in page.url
+
+
+def test_briefing_and_chart_png_download_from_the_running_app(server, page, tmp_path):
+    """Issue 6: the browser downloads the 简报 and a chart picture from the real server."""
+    import zipfile
+
+    pg = page
+    pg.goto(server)
+    settle(pg, "总览", charts=True)
+    with pg.expect_download(timeout=120_000) as dl:
+        pg.get_by_role("button", name="下载简报（Word）").click()
+    docx = tmp_path / "briefing.docx"
+    dl.value.save_as(docx)
+    with zipfile.ZipFile(docx) as z:
+        assert "word/document.xml" in z.namelist()
+        assert any(n.startswith("word/media/") for n in z.namelist()), "简报应含图表图片"
+    # a chart picture: the export buttons sit in the chart's "查看数据" expander
+    pg.get_by_text("查看数据").first.click()
+    with pg.expect_download(timeout=120_000) as dl:
+        pg.get_by_role("button", name="图片 PNG").first.click()
+    png = tmp_path / "chart.png"
+    dl.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
