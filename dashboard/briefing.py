@@ -270,10 +270,7 @@ def run_briefing_cli(db: str, year: int | None, region: str | None, out: str, re
     out_s, err = stdout or sys.stdout, stderr or sys.stderr
     try:
         data = load_briefing_data(db, year=year, region=region)
-    except DatabaseMissing as e:
-        print(f"无法生成简报：{e}", file=err)
-        return 2
-    except BriefingError as e:
+    except (DatabaseMissing, BriefingError) as e:
         print(f"无法生成简报：{e}", file=err)
         return 2
     except Exception as e:
