@@ -20,7 +20,7 @@ from typing import Literal
 SourceFormat = Literal["text", "html", "docx", "pdf"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)   # not frozen only for speed (see Token); treat as immutable
 class Cell:
     """One table cell (or one text line standing in for a cell)."""
 

@@ -8,17 +8,27 @@ from ingest.values import CellValue
 
 
 @dataclass(slots=True)
-class Read:
+class Read:   # shared between reads (memoised, module constants): never mutate
     value: float | int | None     # None: absent, or not a number
     assumed_zero: bool = False
     blank: bool = False           # printed but empty / marker
 
 
+_ABSENT = Read(None)
+_MARKER = Read(0, assumed_zero=True, blank=True)
+_TOTAL_PARTS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org")
+
+
 class CellView:
+    """A read-only view of one report's final cells.  Reads are memoised (the checks read each
+    key several times), so ``cells`` must not change once the view exists."""
+
     def __init__(self, cells: dict[str, CellValue], template: str, unit_level: str | None) -> None:
         self.cells = cells
         self.template = template
         self.unit_level = unit_level
+        self._reads: dict[str, Read] = {}
+        self._derived: dict[str, Read] = {}
 
     @property
     def is_township(self) -> bool:
@@ -28,24 +38,34 @@ class CellView:
         return key in self.cells
 
     def read(self, key: str) -> Read:
+        r = self._reads.get(key)
+        if r is None:
+            r = self._reads[key] = self._read(key)
+        return r
+
+    def _read(self, key: str) -> Read:
         cv = self.cells.get(key)
         if cv is None:
-            return Read(None)
+            return _ABSENT
         if cv.kind == "number":
             return Read(cv.value)
         if cv.kind in ("blank", "zero_marker", "na_marker"):
-            return Read(0, assumed_zero=True, blank=True)
-        return Read(None)
+            return _MARKER
+        return _ABSENT
 
     def derived(self, key: str) -> Read:
         """Like :meth:`read`, but a blank printed 总计-column cell of 表三 (``s3.<row>.total``) is
         replaced by the sum of its row (spec §7: "the computed sum is used downstream")."""
+        r = self._derived.get(key)
+        if r is None:
+            r = self._derived[key] = self._derive(key)
+        return r
+
+    def _derive(self, key: str) -> Read:
         r = self.read(key)
         if r.blank and key.startswith("s3.") and key.endswith(".total") and self.cells[key].kind == "blank":
             row = key[: -len(".total")]
-            parts = [f"{row}.{c}" for c in ("natural", "commercial", "research", "public_interest",
-                                              "legal_service", "other_org")]
-            s, _ = self.sum(parts, derived=False)
+            s, _ = self.sum([f"{row}.{c}" for c in _TOTAL_PARTS], derived=False)
             if s is not None:
                 return Read(s)
         return r

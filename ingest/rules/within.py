@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
 from ingest.rules.cellview import CellView
 from ingest.rules.findings import Finding, catalogue, make
 from ingest.templates import key_display, layout, s3_col_display, s3_leaf_rows, s3_row_display, s3_row_order
@@ -10,43 +13,67 @@ S3_COLS = layout()["s3"]["columns"]
 S4_GROUPS = layout()["s4"]["groups"]
 S4_PARTS = ["upheld", "corrected", "other", "pending"]
 
+@dataclass(frozen=True, slots=True)
+class _S3Column:
+    display: str
+    lhs: list[str]         # 本年新收 + 上年结转
+    rhs: list[str]         # 办理结果总计 + 结转下年度
+    total: str             # 办理结果总计
+    carry_forward: str
+    leaves: list[str]      # the outcome rows that make up 办理结果总计
+
+
+@dataclass(frozen=True, slots=True)
+class _S3Row:
+    display: str
+    total: str
+    parts: list[str]       # the six applicant columns
+
+
+@cache
+def _s3_plan(template: str) -> tuple[list[_S3Column], list[_S3Row]]:
+    """The key lists check_s3 needs, built once per template (they are the same for every report)."""
+    leaves = s3_leaf_rows(template)
+    columns = [_S3Column(s3_col_display(c), [f"s3.new_received.{c}", f"s3.carried_over.{c}"],
+                         [f"s3.result_total.{c}", f"s3.carry_forward.{c}"], f"s3.result_total.{c}",
+                         f"s3.carry_forward.{c}", [f"s3.{r}.{c}" for r in leaves]) for c in S3_COLS]
+    rows = [_S3Row(s3_row_display(template, r), f"s3.{r}.total", [f"s3.{r}.{c}" for c in S3_COLS[:-1]])
+            for r in s3_row_order(template)]
+    return columns, rows
+
+
 def check_s3(cv: CellView) -> list[Finding]:
     t = cv.template
     out: list[Finding] = []
     if not any(k.startswith("s3.") for k in cv.cells):
         return out
-    leaves = s3_leaf_rows(t)
-    for c in S3_COLS:
-        col = s3_col_display(c)
-        lhs_keys = [f"s3.new_received.{c}", f"s3.carried_over.{c}"]
-        rhs_keys = [f"s3.result_total.{c}", f"s3.carry_forward.{c}"]
-        total = cv.read(f"s3.result_total.{c}")
-        lhs, az1 = cv.sum(lhs_keys)
-        rhs, az2 = cv.sum(rhs_keys)
+    columns, rows = _s3_plan(t)
+    for c in columns:
+        total = cv.read(c.total)
+        lhs, az1 = cv.sum(c.lhs)
+        rhs, az2 = cv.sum(c.rhs)
         if lhs is not None and rhs is not None and not total.blank and lhs != rhs:
-            out.append(make("S3-1", lhs_keys + rhs_keys, expected=lhs, actual=rhs, assumed_zero=az1 + az2, col=col))
-        leaf_keys = [f"s3.{r}.{c}" for r in leaves]
-        s, az = cv.sum(leaf_keys)
+            out.append(make("S3-1", c.lhs + c.rhs, expected=lhs, actual=rhs, assumed_zero=az1 + az2, col=c.display))
+        s, az = cv.sum(c.leaves)
         if s is not None and total.value is not None and not total.blank and s != total.value:
-            out.append(make("S3-2", [f"s3.result_total.{c}", *leaf_keys], expected=s, actual=total.value,
-                            assumed_zero=az, col=col))
-        cf = cv.read(f"s3.carry_forward.{c}")
+            out.append(make("S3-2", [c.total, *c.leaves], expected=s, actual=total.value,
+                            assumed_zero=az, col=c.display))
+        cf = cv.read(c.carry_forward)
         if lhs is not None and cf.value is not None and cf.value > lhs:
-            out.append(make("S3-6", [*lhs_keys, f"s3.carry_forward.{c}"], expected=lhs, actual=cf.value,
-                            assumed_zero=az1, col=col))
-    for r in s3_row_order(t):
-        parts = [f"s3.{r}.{c}" for c in S3_COLS[:-1]]
-        tot = cv.read(f"s3.{r}.total")
-        s, az = cv.sum(parts)
-        row = s3_row_display(t, r)
+            out.append(make("S3-6", [*c.lhs, c.carry_forward], expected=lhs, actual=cf.value,
+                            assumed_zero=az1, col=c.display))
+    for r in rows:
+        tot = cv.read(r.total)
+        s, az = cv.sum(r.parts)
         if tot.value is None or s is None:
             continue
         if tot.blank:
-            if s and cv.cells[f"s3.{r}.total"].kind == "blank":
-                out.append(make("D11", [f"s3.{r}.total"], row=row))
+            if s and cv.cells[r.total].kind == "blank":
+                out.append(make("D11", [r.total], row=r.display))
             continue
         if s != tot.value:
-            out.append(make("S3-3", [f"s3.{r}.total", *parts], expected=s, actual=tot.value, assumed_zero=az, row=row))
+            out.append(make("S3-3", [r.total, *r.parts], expected=s, actual=tot.value, assumed_zero=az,
+                            row=r.display))
     for key, cell in cv.cells.items():
         if not key.startswith("s3."):
             continue
