@@ -37,24 +37,15 @@ class Token:
 
 def tokenize(doc: Document, simplify=None) -> list[Token]:
     out: list[Token] = []
+    pieces = _pieces if simplify is None else (lambda text, in_table: _simplified_pieces(text, in_table, simplify))
 
     def add(text: str, where: str, in_table: bool, row_start: bool) -> None:
-        parts = split_run_together(text, in_table)
-        if parts is not None:
-            for j, p in enumerate(parts):
-                add(p, where, in_table, row_start and j == 0)
-            return
         if len(out) >= MAX_TOKENS:
             raise RejectedFile(f"内容过于零散（超过 {MAX_TOKENS // 10000} 万个文字片段），不像是一份年度报告",
                                "too_large")
-        if simplify is None:
-            raw, t, key = _normalise(text)
-        else:
-            raw = strip_artifacts(text).strip()
-            t = simplify(join_cjk(clean(raw)).strip())
-            raw = simplify(raw)
-            key = squash(t)
-        out.append(Token(raw, t, key, where, in_table, row_start, len(out)))
+        for raw, t, key in pieces(text, in_table):
+            out.append(Token(raw, t, key, where, in_table, row_start, len(out)))
+            row_start = False
 
     for b in doc.blocks:
         if b.kind == "text":
@@ -67,11 +58,25 @@ def tokenize(doc: Document, simplify=None) -> list[Token]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _normalise(text: str) -> tuple[str, str, str]:
-    """A token's raw, text and key forms (cached: labels and small numbers repeat in every report)."""
+def _pieces(text: str, in_table: bool) -> tuple[tuple[str, str, str], ...]:
+    """The (raw, text, key) forms of the tokens one cell or paragraph yields: one, or several when
+    cells were run together (cached: labels and small numbers repeat in every report)."""
+    parts = split_run_together(text, in_table)
+    if parts is not None:
+        return tuple(p for part in parts for p in _pieces(part, in_table))
     raw = strip_artifacts(text).strip()
     t = join_cjk(clean(raw)).strip()
-    return raw, t, squash(t)
+    return ((raw, t, squash(t)),)
+
+
+def _simplified_pieces(text: str, in_table: bool, simplify) -> list[tuple[str, str, str]]:
+    """As :func:`_pieces`, with Traditional characters converted (not cached: rare)."""
+    parts = split_run_together(text, in_table)
+    if parts is not None:
+        return [p for part in parts for p in _simplified_pieces(part, in_table, simplify)]
+    raw = strip_artifacts(text).strip()
+    t = simplify(join_cjk(clean(raw)).strip())
+    return [(simplify(raw), t, squash(t))]
 
 
 _VALUE = r"(?:[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?|/|／|—|-|－|无)"

@@ -19,6 +19,7 @@ of their own and its plain cells become paragraphs.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -179,7 +180,9 @@ def _too_deep() -> RejectedFile:
 # ---------------------------------------------------------------------------------------------
 # Finding the article.
 
+@lru_cache(maxsize=1 << 14)
 def _clean(text: str) -> str:
+    # cached: table labels and small numbers repeat in every report
     return _WS.sub(" ", strip_invisible(text)).strip()
 
 
@@ -440,21 +443,19 @@ class _Walker:
             self.flush()
         self.tables += 1
         n = self.tables
+        self.cells += n_cells
+        if self.cells > limits.MAX_TABLE_CELLS:
+            raise too_many_cells()
         out_rows: list[list[Cell]] = []
+        cell_text = self.cell_text
         for r_idx, row in enumerate(rows, start=1):
             out: list[Cell] = []
             for c_idx, cell in enumerate(row, start=1):
-                self.cells += 1
-                if self.cells > limits.MAX_TABLE_CELLS:
-                    raise too_many_cells()
                 attrs = cell.attributes
                 colspan, rowspan = attrs.get("colspan"), attrs.get("rowspan")
-                out.append(Cell(
-                    text=self.cell_text(cell, depth + 1),
-                    where=f"表格{n} 第{r_idx}行第{c_idx}格",
-                    colspan=_span(colspan, 1000) if colspan else 1,
-                    rowspan=_span(rowspan, 65534) if rowspan else 1,
-                ))
+                out.append(Cell(cell_text(cell, depth + 1), f"表格{n} 第{r_idx}行第{c_idx}格",
+                                _span(colspan, 1000) if colspan else 1,
+                                _span(rowspan, 65534) if rowspan else 1))
             out_rows.append(out)
         self.blocks.append(Block.table(out_rows, f"表格{n}"))
 

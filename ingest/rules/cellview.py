@@ -19,16 +19,30 @@ _MARKER = Read(0, assumed_zero=True, blank=True)
 _TOTAL_PARTS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org")
 
 
+def _read(cv: CellValue) -> Read:
+    if cv.kind == "number":
+        return Read(cv.value)
+    if cv.kind in ("blank", "zero_marker", "na_marker"):
+        return _MARKER
+    return _ABSENT
+
+
 class CellView:
-    """A read-only view of one report's final cells.  Reads are memoised (the checks read each
-    key several times), so ``cells`` must not change once the view exists."""
+    """A read-only view of one report's final cells.  Every read is computed once, up front (the
+    checks read each key several times), so ``cells`` must not change once the view exists."""
 
     def __init__(self, cells: dict[str, CellValue], template: str, unit_level: str | None) -> None:
         self.cells = cells
         self.template = template
         self.unit_level = unit_level
-        self._reads: dict[str, Read] = {}
-        self._derived: dict[str, Read] = {}
+        self._reads: dict[str, Read] = {k: _read(cv) for k, cv in cells.items()}
+        self._derived: dict[str, Read] = dict(self._reads)
+        for key, cv in cells.items():
+            if cv.kind == "blank" and key.startswith("s3.") and key.endswith(".total"):
+                row = key[: -len(".total")]
+                s, _ = self.sum([f"{row}.{c}" for c in _TOTAL_PARTS], derived=False)
+                if s is not None:
+                    self._derived[key] = Read(s)
 
     @property
     def is_township(self) -> bool:
@@ -38,45 +52,21 @@ class CellView:
         return key in self.cells
 
     def read(self, key: str) -> Read:
-        r = self._reads.get(key)
-        if r is None:
-            r = self._reads[key] = self._read(key)
-        return r
-
-    def _read(self, key: str) -> Read:
-        cv = self.cells.get(key)
-        if cv is None:
-            return _ABSENT
-        if cv.kind == "number":
-            return Read(cv.value)
-        if cv.kind in ("blank", "zero_marker", "na_marker"):
-            return _MARKER
-        return _ABSENT
+        return self._reads.get(key, _ABSENT)
 
     def derived(self, key: str) -> Read:
         """Like :meth:`read`, but a blank printed 总计-column cell of 表三 (``s3.<row>.total``) is
         replaced by the sum of its row (spec §7: "the computed sum is used downstream")."""
-        r = self._derived.get(key)
-        if r is None:
-            r = self._derived[key] = self._derive(key)
-        return r
-
-    def _derive(self, key: str) -> Read:
-        r = self.read(key)
-        if r.blank and key.startswith("s3.") and key.endswith(".total") and self.cells[key].kind == "blank":
-            row = key[: -len(".total")]
-            s, _ = self.sum([f"{row}.{c}" for c in _TOTAL_PARTS], derived=False)
-            if s is not None:
-                return Read(s)
-        return r
+        return self._derived.get(key, _ABSENT)
 
     def sum(self, keys: list[str], derived: bool = True) -> tuple[float | int | None, list[str]]:
         """Σ of the keys, blanks as 0 (blank 表三 totals as their computed row sum); None when any
         key is absent or not a number."""
+        get = (self._derived if derived else self._reads).get
         total: float | int = 0
         assumed: list[str] = []
         for k in keys:
-            r = self.derived(k) if derived else self.read(k)
+            r = get(k, _ABSENT)
             if r.value is None:
                 return None, []
             total += r.value
