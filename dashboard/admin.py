@@ -1,8 +1,11 @@
 """Admin-only actions: the password check, review marks, and uploads that run a load.
 
 * The password comes from :func:`dashboard.config.admin_password` and is compared with
-  :func:`hmac.compare_digest`; each failed attempt in a session makes the next attempt wait
-  longer (0.5 s, 1 s, 2 s, … up to 8 s).
+  :func:`hmac.compare_digest`.  Failed attempts are counted for the whole server process (every
+  session, see :class:`_LoginThrottle`): after ``n`` failures in a row the next attempt — from any
+  session, a new one included — waits 0.5 s, 1 s, 2 s, … up to 8 s before it is checked, and the
+  attempts of the process take turns, so guessing from many sessions at once is no faster than
+  one after another.  A correct password resets the count.
 * Uploads are limited by type and size, their names are reduced to a safe base name (no
   folders, no ``..``), and they are written into a fresh folder which is then loaded with the
   store's own load API (copy-on-write: the database file is swapped only when the load
@@ -15,8 +18,10 @@ import hmac
 import io
 import re
 import tempfile
+import threading
 import time
 import unicodedata
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,26 +39,88 @@ def is_admin() -> bool:
 
 
 def failure_delay(fails: int) -> float:
-    """Seconds to wait before checking a password after ``fails`` failed attempts in this session."""
+    """Seconds to wait before checking a password after ``fails`` failed attempts in a row."""
     return 0.0 if fails <= 0 else min(0.5 * 2 ** (fails - 1), MAX_DELAY)
+
+
+class _LoginThrottle:
+    """The failed-login count of the whole process, shared by every session (thread-safe).
+
+    Per-session counting was useless against brute force: a new session (a page reload) started
+    again at no delay.  One counter for the process cannot be reset that way, and its memory is
+    one integer however many sessions or guesses there are.  ``turn`` makes the attempts of the
+    process take turns (wait, compare, count), so parallel sessions cannot guess faster than one;
+    an attempt that cannot get its turn within a bounded time is refused unchecked ("busy")
+    instead of tying up its thread.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()        # guards ``fails``
+        self.turn = threading.Lock()        # one attempt at a time: wait, compare, count
+        self.fails = 0
+
+    def failures(self) -> int:
+        with self.lock:
+            return self.fails
+
+    def record(self, ok: bool) -> int:
+        with self.lock:
+            self.fails = 0 if ok else self.fails + 1
+            return self.fails
+
+    def reset(self) -> None:
+        with self.lock:
+            self.fails = 0
+
+
+_THROTTLE = _LoginThrottle()
+
+
+def login_failures() -> int:
+    """Failed admin logins in a row, counted over every session of this process."""
+    return _THROTTLE.failures()
+
+
+def reset_login_failures() -> None:
+    """Forget the failures (tests: each test starts from a fresh process state)."""
+    _THROTTLE.reset()
+
+
+def _turn_timeout() -> float:
+    """How long an attempt may queue for its turn: a few of the longest waits."""
+    return 4 * MAX_DELAY + 2
+
+
+def login_attempt(entered: str, session: MutableMapping) -> str:
+    """Check a password: ``"ok"``, ``"wrong"``, ``"busy"`` (not checked: too many attempts queued)
+    or ``"off"`` (no admin password configured).  ``session`` is the session state to mark admin.
+
+    Constant-time compare; before it, the wait that the process-wide failure count requires.
+    """
+    expected = config.admin_password()
+    if not expected:
+        return "off"
+    if not _THROTTLE.turn.acquire(timeout=_turn_timeout()):
+        return "busy"
+    try:
+        delay = failure_delay(_THROTTLE.failures())
+        if delay:
+            time.sleep(delay)
+        ok = hmac.compare_digest((entered or "").encode("utf-8"), expected.encode("utf-8"))
+        _THROTTLE.record(ok)
+    finally:
+        _THROTTLE.turn.release()
+    if ok:
+        session[ADMIN_KEY] = True
+        session[FAILS_KEY] = 0
+        return "ok"
+    session[FAILS_KEY] = int(session.get(FAILS_KEY, 0)) + 1     # this session's own share, for display
+    return "wrong"
 
 
 def check_password(entered: str) -> bool:
     """Compare with the configured password (constant time); slow down repeated failures."""
-    expected = config.admin_password()
-    if not expected:
-        return False
-    fails = int(st.session_state.get(FAILS_KEY, 0))
-    delay = failure_delay(fails)
-    if delay:
-        time.sleep(delay)
-    ok = hmac.compare_digest((entered or "").encode("utf-8"), expected.encode("utf-8"))
-    if ok:
-        st.session_state[ADMIN_KEY] = True
-        st.session_state[FAILS_KEY] = 0
-    else:
-        st.session_state[FAILS_KEY] = fails + 1
-    return ok
+    return login_attempt(entered, st.session_state) == "ok"
 
 
 def logout() -> None:
@@ -77,11 +144,15 @@ def login_box(key: str, purpose: str) -> bool:
         pw = st.text_input("管理员密码", type="password", key=f"{key}_pw")
         submitted = st.form_submit_button("登录", icon=":material/login:")
     if submitted:
-        if check_password(pw or ""):
+        result = login_attempt(pw or "", st.session_state)
+        if result == "ok":
             st.rerun()
-        n = int(st.session_state.get(FAILS_KEY, 0))
-        st.warning(f"密码不正确（本次会话已失败 {n} 次，下次尝试前将等待 {failure_delay(n):g} 秒）。",
-                   icon=":material/lock:")
+        if result == "busy":
+            st.warning("登录尝试过于频繁，这次没有核对密码。请稍等半分钟后再试。", icon=":material/lock:")
+        else:
+            n = login_failures()
+            st.warning(f"密码不正确。管理员登录已连续失败 {n} 次（所有用户合计），下一次登录前要等待 "
+                       f"{failure_delay(n):g} 秒。", icon=":material/lock:")
     return False
 
 

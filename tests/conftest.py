@@ -21,3 +21,15 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def samples_dir(shared_dir: Path) -> Path:
     return shared_dir / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_admin_login_failures():
+    """The app counts failed admin logins per process (dashboard/admin.py); start every test at zero so
+    one test's wrong passwords do not slow down (or change the expected waits of) the next."""
+    import sys
+
+    admin = sys.modules.get("dashboard.admin")
+    if admin is not None:
+        admin.reset_login_failures()
+    yield

@@ -181,6 +181,86 @@ def test_repeated_wrong_passwords_slow_down_the_session(db, monkeypatch) -> None
     assert at.session_state["_admin_fails"] == 0
 
 
+def test_a_new_session_is_still_slowed_after_failures_in_another(db, monkeypatch) -> None:
+    """The slow-down belongs to the server process, not to one session: opening a new session (a page
+    reload, another browser) does not start again at no delay, and neither do the sessions already open."""
+    from dashboard import admin
+
+    slept: list[float] = []
+
+    class Clock:
+        @staticmethod
+        def sleep(s: float) -> None:
+            slept.append(s)
+
+    monkeypatch.setattr(admin, "time", Clock)
+    first = AppTest.from_file(APP, default_timeout=60)
+    first.run()
+    first.switch_page("pages/data.py").run()
+    for i in range(3):
+        login(first, "data_admin", f"guess-{i}")
+    assert slept == [admin.failure_delay(n) for n in (1, 2)]
+
+    second = AppTest.from_file(APP, default_timeout=60)        # a fresh session: empty session state
+    second.run()
+    second.switch_page("pages/data.py").run()
+    assert "_admin_fails" not in second.session_state
+    login(second, "data_admin", "guess-3")
+    assert not second.file_uploader
+    assert slept[-1] == admin.failure_delay(3), slept           # waited as the 4th failure of the process
+    assert any("密码不正确" in w.value for w in second.warning)
+
+    login(first, "data_admin", "guess-4")                       # the first session counts the second's failure
+    assert slept[-1] == admin.failure_delay(4), slept
+    login(second, "data_admin", PASSWORD)
+    assert second.file_uploader and slept[-1] == admin.failure_delay(5)
+    third = AppTest.from_file(APP, default_timeout=60)          # a success resets the count for everyone
+    third.run()
+    third.switch_page("pages/data.py").run()
+    n = len(slept)
+    login(third, "data_admin", "guess-5")
+    assert len(slept) == n                                      # no wait before the first failure after a success
+
+
+def test_password_attempts_from_many_threads_are_checked_one_at_a_time(monkeypatch) -> None:
+    """Guessing in parallel from many sessions is no faster than one after another: the attempts of the
+    process take turns, each after the wait its turn requires; the failure count is exact under threads."""
+    import threading
+
+    from dashboard import admin
+
+    monkeypatch.setenv("NIANBAO_ADMIN_PASSWORD", PASSWORD)
+    inside, most, slept = [0], [0], []
+    guard = threading.Lock()
+
+    class Clock:
+        @staticmethod
+        def sleep(s: float) -> None:
+            with guard:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+                slept.append(s)
+            threading.Event().wait(0.01)
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(admin, "time", Clock)
+    monkeypatch.setattr(admin, "MAX_DELAY", 0.5)               # keep the turn timeout short for the test
+    results: list[str] = []
+
+    def guess(i: int) -> None:
+        results.append(admin.login_attempt(f"guess-{i}", {}))
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert most[0] == 1, "two attempts waited at the same time"
+    assert results.count("wrong") == admin.login_failures() == 12, results
+    assert sorted(slept) == sorted(admin.failure_delay(n) for n in range(1, 12))
+
+
 # ---------------------------------------------------------------- uploads
 
 
