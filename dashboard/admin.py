@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import io
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -162,20 +163,69 @@ def login_box(key: str, purpose: str) -> bool:
 REVIEW_ACTIONS = {"confirmed": "确认（确实有问题）", "dismissed": "排除（不是问题）", "open": "恢复为待处理"}
 
 
+class StoreProblem(str):
+    """A reason the store could not save (full disk, damaged file, no write permission): an error to
+    show as such, unlike a refusal (not admin, finding gone, store busy), which is a warning."""
+
+
 def review(finding_id: str, status: str, note: str, reviewer: str) -> str | None:
-    """Record a review mark (admin only).  Returns None on success, else a Chinese reason."""
+    """Record a review mark (admin only).  Returns None on success, else a Chinese reason
+    (a :class:`StoreProblem` when the store failed rather than refused)."""
     if not is_admin():
         return "需要管理员登录后才能确认或排除问题"
-    from ingest.store.db import StoreBusy
+    from ingest.store.db import DatabaseCorrupt, DiskFull, StoreBusy, is_disk_full
     from ingest.store.review import FindingNotFound, set_review
 
+    db = queries.db_path()
     try:
-        set_review(queries.db_path(), finding_id, status, note.strip(), reviewer.strip() or "管理员")
+        set_review(db, finding_id, status, note.strip(), reviewer.strip() or "管理员")
     except FindingNotFound as e:
         return str(e)
     except StoreBusy as e:
         return str(e)
+    except DatabaseCorrupt as e:
+        return StoreProblem(_corrupt_reason(Path(e.db_path), e.what))
+    except OSError as e:
+        if isinstance(e, DiskFull) or is_disk_full(e):
+            return StoreProblem(_disk_full_reason(db))
+        if isinstance(e, PermissionError):
+            return StoreProblem(_permission_reason(db))
+        raise
     return None
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _disk_full_reason(db: Path) -> str:
+    """What a full disk means for a review mark and what to do (the store's own text speaks of loads)."""
+    folder = db.parent.resolve()
+    try:
+        free = f"只剩 {_mb(shutil.disk_usage(folder).free)} 可用"
+    except OSError:
+        free = "没有足够的可用空间"
+    try:
+        size = f"（{_mb(db.stat().st_size)}）"
+    except OSError:
+        size = ""
+    return (f"审核结果没有保存：磁盘空间不足。数据库所在的文件夹 {folder} {free}；保存审核结果时要先把整个数据库"
+            f"{size}复制一份再写入，所以可用空间要比数据库本身大（建议至少留出数据库大小的两倍）。数据库没有任何改动。"
+            "请让管理服务器的人员清理这块磁盘的空间，然后再点一次“保存审核结果”。")
+
+
+def _corrupt_reason(db: Path, what: str) -> str:
+    return (f"审核结果没有保存：数据库文件 {db} 无法读取（{what}）。该文件保持原样，没有被改动或删除。"
+            f"请让管理服务器的人员重建数据库：先把这个文件移到别处保存（例如改名为 {db.name}.damaged），"
+            f"再重新导入全部报告（python -m ingest load 报告文件夹/ --db {db}）；如果有备份，也可以用备份文件替换它。"
+            "审核结果保存在数据库文件中：用备份替换可以保留备份时已有的审核结果，重新导入则需要重新审核。")
+
+
+def _permission_reason(db: Path) -> str:
+    folder = db.parent.resolve()
+    return (f"审核结果没有保存：网页应用没有权限写入数据库所在的文件夹 {folder}（保存时要在这个文件夹里写一个新的"
+            "数据库副本，再替换原文件）。数据库没有任何改动。请让管理服务器的人员给运行网页应用的账户加上这个文件夹的"
+            "写入权限，然后再点一次“保存审核结果”。")
 
 
 # ---------------------------------------------------------------- uploads

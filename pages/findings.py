@@ -80,7 +80,9 @@ with st.container(border=True):
             go = st.form_submit_button("保存审核结果", icon=":material/save:")
         if go:
             problem = admin.review(f["finding_id"], action, note or "", reviewer or "")
-            if problem:
+            if isinstance(problem, admin.StoreProblem):       # the store failed: full disk, damaged file, …
+                st.error(ui.md_escape(problem), icon=":material/error:")
+            elif problem:
                 st.warning(problem, icon=":material/block:")
             else:
                 st.success("已保存。审核结果在重新导入和重新核对后仍然保留。", icon=":material/check_circle:")

@@ -447,6 +447,48 @@ def test_review_with_password_dismisses_and_keeps_note(db):
     assert "1 <span" in html.split("错误")[1][:200]
 
 
+def _store_failure(kind: str, db: Path) -> Exception:
+    import errno
+
+    from ingest.store.db import DatabaseCorrupt, DiskFull
+
+    if kind == "disk-full":
+        return DiskFull(db)
+    if kind == "corrupt":
+        return DatabaseCorrupt(db, "文件中有数据块校验失败，文件内容已损坏")
+    return PermissionError(errno.EACCES, "Permission denied", str(db.parent / f"{db.name}.tmp-1-ab"))
+
+
+@pytest.mark.parametrize(("kind", "says", "todo"), [
+    ("disk-full", "磁盘空间不足", "清理"),
+    ("corrupt", "无法读取", "python -m ingest load"),
+    ("no-permission", "没有权限", "权限"),
+])
+def test_review_on_full_disk_or_damaged_database_explains_what_to_do(db, monkeypatch, kind, says, todo):
+    """A review mark that the store cannot save (full disk, damaged file, folder not writable) is answered with
+    a plain-Chinese error naming the problem and what to do — not the generic "页面显示时出错" safety net."""
+    import ingest.store.review as review_store
+
+    def fail(*args, **kwargs):
+        raise _store_failure(kind, db)
+
+    at, _ = _select_finding(db)
+    at.text_input(key="f_admin_pw").input(PASSWORD)
+    at.button[[b.label for b in at.button].index("登录")].click().run()
+    assert_clean(at)
+    monkeypatch.setattr(review_store, "set_review", fail)
+    at.radio(key="f_action").set_value("confirmed")
+    at.button[[b.label for b in at.button].index("保存审核结果")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = "\n".join(e.value for e in at.error).replace("\\", "")            # markdown escapes as the user sees them
+    assert "审核结果没有保存" in shown and says in shown and todo in shown, shown
+    assert str(db.parent) in shown, shown                                       # names the place
+    assert "页面显示时出错" not in shown and "技术信息" not in "\n".join(x.label for x in at.expander)
+    assert not any(w in shown for w in ("Traceback", "DiskFull", "DatabaseCorrupt", "PermissionError", "Errno"))
+    assert not at.success
+    assert sql(db, "SELECT count(*) FROM finding_reviews")[0][0] == 0
+
+
 def test_admin_disabled_when_no_password_configured(db, monkeypatch):
     monkeypatch.delenv("NIANBAO_ADMIN_PASSWORD")
     at, _ = _select_finding(db)
