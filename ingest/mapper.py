@@ -218,6 +218,17 @@ def _match_s3(key: str, template: str, group: str | None) -> tuple[str, dict] | 
     return None
 
 
+@lru_cache(maxsize=8192)
+def _starts_s3(key: str) -> bool:
+    return any(k in key for k in layout()["s3"]["start_keywords"])
+
+
+@lru_cache(maxsize=8192)
+def _names_group(key: str, template: str, group: str) -> bool:
+    """Does the label also name its group (by the group's keywords)?"""
+    return any(any(k in key for k in g["keywords"]) for g in s3_groups_for(template) if g["id"] == group)
+
+
 def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
     lay = layout()["s3"]
     cols = lay["columns"]
@@ -231,7 +242,7 @@ def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
         if tok.row_start:
             row_mark = tok.index
         if not started:
-            if any(k in tok.key for k in lay["start_keywords"]):
+            if _starts_s3(tok.key):
                 started = True
                 out.tables_found.add("三")
             else:
@@ -248,12 +259,11 @@ def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
                 group = d["id"]
                 current = _Row("group", d["id"], tok.raw, tok.where)
             else:
-                # a cell holding group + item (e.g. "（三）不予公开1.属于国家秘密") also sets the group
-                for g in s3_groups_for(template):
-                    if any(k in tok.key for k in g["keywords"]) and d.get("group") == g["id"]:
-                        group = g["id"]
                 if d.get("group") is None:
                     group = None
+                elif _names_group(tok.key, template, d["group"]):
+                    # a cell holding group + item (e.g. "（三）不予公开1.属于国家秘密") also sets the group
+                    group = d["group"]
                 current = _Row("leaf", d["key"], tok.raw, tok.where, mark=row_mark)
             rows.append(current)
             continue

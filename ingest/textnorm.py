@@ -53,10 +53,11 @@ def strip_enum(label: str) -> str:
     return _ENUM.sub("", label, count=1)
 
 
+_TRADITIONAL_RE = re.compile("[" + "".join(sorted(_TRADITIONAL_HINTS)) + "]")
+
+
 def looks_traditional(text: str) -> bool:
-    sample = text[:5000]
-    hits = sum(1 for ch in sample if ch in _TRADITIONAL_HINTS)
-    return hits >= 8
+    return len(_TRADITIONAL_RE.findall(text, 0, 5000)) >= 8
 
 
 @cache

@@ -19,6 +19,7 @@ of their own and its plain cells become paragraphs.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -71,6 +72,7 @@ _MARKERS = ("总体情况", "主动公开政府信息", "收到和处理政府�
             "其他需要报告", "本年新收", "上年结转", "予以公开", "不予公开", "无法提供", "不予处理",
             "第二十条", "本年制发件数", "本年新制作数量", "本年处理决定数量")
 
+_MARKER_RE = re.compile("|".join(map(re.escape, _MARKERS)))
 _WS = re.compile(r"[ \t\n\r\f\u00a0]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.I)
@@ -188,7 +190,8 @@ def _clean(text: str) -> str:
 
 def _find_article(body: LexborNode) -> LexborNode:
     """The deepest element holding at least 80% of the report markers (body when none)."""
-    counts: dict[int, list] = {}   # mem_id -> [count, depth, node]
+    chains = _Ancestors()
+    counts: Counter[int] = Counter()
     total = 0
     for node in body.traverse(include_text=True):
         if not node.is_text_node:
@@ -196,42 +199,65 @@ def _find_article(body: LexborNode) -> LexborNode:
         raw = node.text_content or ""
         if len(raw) < 4:
             continue
-        squeezed = _WS.sub("", raw)
-        if not any(k in squeezed for k in _MARKERS):
+        if not _MARKER_RE.search(_WS.sub("", raw)):
             continue
-        path = []
-        el = node.parent
-        in_link = False
-        while el is not None and el.tag not in ("html", "-document"):
-            if el.tag == "a":
-                in_link = True
-                break
-            path.append(el)
-            if el.tag == "body":
-                break
-            if len(path) > limits.MAX_HTML_DEPTH:
-                raise _too_deep()
-            el = el.parent
-        if in_link or not path:
-            continue
+        parent = node.parent
+        chain = chains.of(parent) if parent is not None else None
+        if not chain:
+            continue                     # inside a link (menus, related articles), or outside body
         total += 1
-        n = len(path)
-        for i, el in enumerate(path):
-            entry = counts.get(el.mem_id)
-            if entry is None:
-                counts[el.mem_id] = [1, n - i, el]
-            else:
-                entry[0] += 1
+        counts.update(chain)
     if not total:
         return body
     need = max(1, -(-total * 4 // 5))
-    best = max((e for e in counts.values() if e[0] >= need), key=lambda e: e[1])[2]
+    best_id = max((i for i, n in counts.items() if n >= need), key=chains.depth)
+    best = chains.nodes[best_id]
     while best.tag not in _CONTAINERS and best.parent is not None:
         best = best.parent
     if best.tag in ("tr", "tbody", "thead", "tfoot"):
         while best.tag != "table" and best.parent is not None:
             best = best.parent
     return best
+
+
+class _Ancestors:
+    """Each element's chain of ancestors up to ``<body>`` (mem ids, the element first), memoised:
+    the report's marker cells share almost all their ancestors.  The chain is None when the element
+    is inside a link."""
+
+    def __init__(self) -> None:
+        self.chains: dict[int, tuple[int, ...] | None] = {}
+        self.nodes: dict[int, LexborNode] = {}
+
+    def depth(self, mem_id: int) -> int:
+        return len(self.chains[mem_id] or ())
+
+    def of(self, el: LexborNode) -> tuple[int, ...] | None:
+        pending: list[LexborNode] = []
+        chain: tuple[int, ...] | None = ()
+        node: LexborNode | None = el
+        while node is not None and node.tag not in ("html", "-document"):
+            known = self.chains.get(node.mem_id, False)
+            if known is not False:
+                chain = known
+                break
+            pending.append(node)
+            if node.tag == "body":
+                break
+            if len(pending) > limits.MAX_HTML_DEPTH:
+                raise _too_deep()
+            node = node.parent
+        for node in reversed(pending):
+            mem_id = node.mem_id
+            if chain is None or node.tag == "a":
+                chain = None
+            else:
+                chain = (mem_id, *chain)
+                if len(chain) > limits.MAX_HTML_DEPTH:
+                    raise _too_deep()
+            self.chains[mem_id] = chain
+            self.nodes[mem_id] = node
+        return chain
 
 
 def _document_title(tree: LexborHTMLParser) -> str:

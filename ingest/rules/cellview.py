@@ -36,6 +36,10 @@ class CellView:
         self.template = template
         self.unit_level = unit_level
         self._reads: dict[str, Read] = {k: _read(cv) for k, cv in cells.items()}
+        # the keys of each table ("s2", "s3", "s4"), in order: the checks walk one table at a time
+        self.tables: dict[str, list[str]] = {"s2": [], "s3": [], "s4": []}
+        for k in cells:
+            self.tables.setdefault(k[:2], []).append(k)
         self._derived: dict[str, Read] = dict(self._reads)
         for key, cv in cells.items():
             if cv.kind == "blank" and key.startswith("s3.") and key.endswith(".total"):

@@ -83,9 +83,10 @@ def check_narrative(cv: CellView, narrative_text: str) -> tuple[list[Finding], d
     run("N-2", "carried_over", r"上年度?结转[^，。；\d]{0,6}?" + _NUM + "件", ["s3.carried_over.total"])
     run("N-4", "carry_forward", r"结转下年度?[^，。；\d]{0,6}?" + _NUM + "件", ["s3.carry_forward.total"])
     t = cv.template
-    deny = [k for k in cv.cells if k.startswith("s3.deny_") and k.endswith(".total")]
-    unable = [k for k in cv.cells if k.startswith("s3.unable_") and k.endswith(".total")]
-    noproc = [k for k in cv.cells if k.startswith("s3.noproc_") and k.endswith(".total")]
+    s3_totals = [k for k in cv.tables["s3"] if k.endswith(".total")]
+    deny = [k for k in s3_totals if k.startswith("s3.deny_")]
+    unable = [k for k in s3_totals if k.startswith("s3.unable_")]
+    noproc = [k for k in s3_totals if k.startswith("s3.noproc_")]
     both = r"予以公开(?:及|和|与|、)部分公开[^，。；\d]{0,4}?" + _NUM + "件"
     run("N-3", "granted_and_partial", both, ["s3.granted.total", "s3.partial.total"], row="第（一）项予以公开与第（二）项部分公开")
     run("N-3", "granted", r"(?<!不)予以公开[^，。；\d及和与、部]{0,4}?" + _NUM + "件", ["s3.granted.total"],

@@ -121,10 +121,10 @@ def section_findings(headings: dict[str, int], mapping: Mapping, template: str, 
 
 def all_slash_findings(cv: CellView) -> list[Finding]:
     out = []
-    for prefix, name in (("s2.", "表二"), ("s3.", "表三"), ("s4.", "表四")):
-        cells = [c for k, c in cv.cells.items() if k.startswith(prefix)]
-        if len(cells) >= 5 and all(c.kind == "na_marker" for c in cells):
-            out.append(make("D12", [k for k in cv.cells if k.startswith(prefix)], table=name))
+    for table, name in (("s2", "表二"), ("s3", "表三"), ("s4", "表四")):
+        keys = cv.tables[table]
+        if len(keys) >= 5 and all(cv.cells[k].kind == "na_marker" for k in keys):
+            out.append(make("D12", keys, table=name))
     return out
 
 

@@ -45,7 +45,7 @@ def _s3_plan(template: str) -> tuple[list[_S3Column], list[_S3Row]]:
 def check_s3(cv: CellView) -> list[Finding]:
     t = cv.template
     out: list[Finding] = []
-    if not any(k.startswith("s3.") for k in cv.cells):
+    if not cv.tables["s3"]:
         return out
     columns, rows = _s3_plan(t)
     for c in columns:
@@ -74,9 +74,8 @@ def check_s3(cv: CellView) -> list[Finding]:
         if s != tot.value:
             out.append(make("S3-3", [r.total, *r.parts], expected=s, actual=tot.value, assumed_zero=az,
                             row=r.display))
-    for key, cell in cv.cells.items():
-        if not key.startswith("s3."):
-            continue
+    for key in cv.tables["s3"]:
+        cell = cv.cells[key]
         bad = cell.kind == "text" or (cell.kind == "number" and (not isinstance(cell.value, int) or cell.value < 0))
         if bad:
             _, r, c = key.split(".")
@@ -92,7 +91,7 @@ def check_s3(cv: CellView) -> list[Finding]:
 
 def check_s4(cv: CellView) -> list[Finding]:
     out: list[Finding] = []
-    if not any(k.startswith("s4.") for k in cv.cells):
+    if not cv.tables["s4"]:
         return out
     disp = layout()["s4"]["group_display"]
     for rule, g in zip(("S4-1", "S4-2", "S4-3"), S4_GROUPS, strict=True):
@@ -104,9 +103,9 @@ def check_s4(cv: CellView) -> list[Finding]:
         if s != tot.value:
             out.append(make(rule, [f"s4.{g}.total", *parts], expected=s, actual=tot.value, assumed_zero=az,
                             group=disp[g]))
-    for key, cell in cv.cells.items():
-        if key.startswith("s4.") and (cell.kind == "text" or (cell.kind == "number" and (
-                not isinstance(cell.value, int) or cell.value < 0))):
+    for key in cv.tables["s4"]:
+        cell = cv.cells[key]
+        if cell.kind == "text" or (cell.kind == "number" and (not isinstance(cell.value, int) or cell.value < 0)):
             out.append(make("S4-4", [key], cell=key_display(cv.template, key), raw=cell.raw))
     intake = cv.sum(["s3.new_received.total", "s3.carried_over.total"])[0]
     review = cv.read("s4.review.total").value
@@ -128,9 +127,8 @@ def _kind_check(cv: CellView, rule: str) -> list[Finding]:
 
     out = []
     infos = key_infos()[cv.template]
-    for key, cell in cv.cells.items():
-        if not key.startswith("s2."):
-            continue
+    for key in cv.tables["s2"]:
+        cell = cv.cells[key]
         kind = infos[key].kind
         v = cell.value
         what = None
@@ -150,7 +148,7 @@ def _kind_check(cv: CellView, rule: str) -> list[Finding]:
 def check_s2(cv: CellView, units: dict[str, str | None]) -> list[Finding]:
     out: list[Finding] = []
     t = cv.template
-    if not any(k.startswith("s2.") for k in cv.cells):
+    if not cv.tables["s2"]:
         return out
     row_names = {"regulation": "规章", "normative": "规范性文件" if t == "2019" else "行政规范性文件"}
     if t == "2019":
@@ -188,7 +186,8 @@ def check_s2(cv: CellView, units: dict[str, str | None]) -> list[Finding]:
             if units.get("s2.fee.amount") == "元" or (cv.is_township and fee.value >= spec["threshold_wan"]):
                 out.append(make("S2B-3", ["s2.fee.amount"], raw=fee.raw.strip(), actual=fee.value))
     if cv.is_township:
-        for key, cell in cv.cells.items():
+        for key in cv.tables["s2"]:
+            cell = cv.cells[key]
             if key.startswith("s2.regulation.") and cell.kind == "number" and cell.value != 0:
                 from ingest.templates import key_infos
 
