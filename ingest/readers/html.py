@@ -371,7 +371,10 @@ def _hidden(node: LexborNode) -> bool:
     if "hidden" in attrs:
         return True
     style = attrs.get("style")
-    return bool(style) and bool(_HIDDEN_STYLE.search(style))
+    if not style:
+        return False
+    low = style.lower()          # (substring tests first: an IGNORECASE regex over long styles is slow)
+    return ("display" in low or "visibility" in low) and bool(_HIDDEN_STYLE.search(low))
 
 
 def _drop_hidden(article: LexborNode) -> None:
@@ -391,9 +394,15 @@ def _drop_hidden(article: LexborNode) -> None:
         node.decompose()
 
 
+_SPAN = re.compile(r"\s*(\d+)")
+
+
 def _span(value: str | None, cap: int) -> int:
-    m = re.match(r"\s*(\d+)", value or "")
-    n = int(m.group(1)) if m else 1
+    if value and value.isascii() and value.isdigit() and len(value) < 7:
+        n = int(value)                          # the usual colspan="3"
+    else:
+        m = _SPAN.match(value or "")
+        n = int(m.group(1)) if m else 1
     return min(max(n, 1), cap)
 
 
