@@ -359,11 +359,15 @@ def detect_format(data: bytes, filename: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # The entry point.
 
+_FORMAT_NAMES = {"text": "文本文件", "html": "网页文件", "docx": "Word 文档（.docx）", "pdf": "PDF 文件"}
+
+
 def read_document(data: bytes, source: str) -> Document:
     """Detect the format of ``data`` and read it with the matching reader.
 
     Raises only :class:`RejectedFile`: any other exception inside a reader (a malformed file
-    tripping a library) becomes ``文件已损坏或格式异常，无法读取（<ExceptionClass>）``.
+    tripping a library) becomes a plain reason naming the format and what to do.  The library's
+    exception stays chained (``__cause__``) for maintainers; users never see its class name.
     """
     fmt = detect_format(data, PurePath(source).name)
     reader = importlib.import_module(f"ingest.readers.{fmt}")
@@ -372,7 +376,8 @@ def read_document(data: bytes, source: str) -> Document:
     except RejectedFile:
         raise
     except Exception as exc:  # any library failure on a malformed file
-        raise RejectedFile(f"文件已损坏或格式异常，无法读取（{type(exc).__name__}）", "corrupt") from exc
+        raise RejectedFile(f"{_FORMAT_NAMES[fmt]}已损坏或格式异常，无法读取；请用原软件打开确认，"
+                           "或重新下载、另存后再导入", "corrupt") from exc
     _check_result(doc)
     return doc
 

@@ -209,7 +209,9 @@ def test_read_document_converts_reader_crashes(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(html_reader, "read", boom)
     with pytest.raises(RejectedFile) as info:
         read_document(b"<html><body>x</body></html>", "a.html")
-    assert info.value.reason == "文件已损坏或格式异常，无法读取（KeyError）"
+    # plain words for the user: which kind of file, what to do; no library class name
+    assert info.value.reason == "网页文件已损坏或格式异常，无法读取；请用原软件打开确认，或重新下载、另存后再导入"
+    assert "KeyError" not in info.value.reason
     assert info.value.code == "corrupt"
 
 
