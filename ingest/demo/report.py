@@ -23,7 +23,12 @@ _BLANKS = {"", "&nbsp;", "\xa0"}
 
 
 def cell_reading(raw: str) -> tuple[int | float | None, str | None, str]:
-    """(value, unit, kind) of a printed cell, by the rules of cli.md and spec §7/§12.3–12.4."""
+    """(value, unit, kind) of a printed cell, by the rules of cli.md and spec §7/§12.3–12.4.
+
+    Deliberately written apart from :func:`ingest.values.classify`: the demo's truth.jsonl is the
+    oracle the parser is tested against, so it must not share the parser's reading of a cell (a bug
+    there would otherwise show up on both sides and pass).  It only needs to read what the demo
+    itself prints."""
     s = unicodedata.normalize("NFKC", raw).strip()
     if s in _BLANKS or raw.strip() in _BLANKS:
         return None, None, "blank"
