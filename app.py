@@ -27,12 +27,18 @@ PAGES = [
 page = st.navigation(PAGES)
 st.sidebar.caption("年报监测 · 乡镇（街道）政府信息公开工作年度报告")
 
-st.session_state["_db_problem"] = None
-try:
-    queries.check_database()
-    filters.draw_sidebar()
-except queries.DbUnavailable as e:
-    st.session_state["_db_problem"] = e
-    st.session_state[filters.SCOPE_KEY] = None
+# One database version for the whole run: every query below reads the file version pinned here;
+# if a load swaps the file meanwhile, the run is started again from the new version
+# (dashboard/queries.py, "One version per script run").
+with queries.pinned():
+    st.session_state["_db_problem"] = None
+    try:
+        queries.check_database()
+        filters.draw_sidebar()
+    except queries.DbChanged:
+        ui.database_changed()
+    except queries.DbUnavailable as e:
+        st.session_state["_db_problem"] = e
+        st.session_state[filters.SCOPE_KEY] = None
 
-ui.run_page(page)
+    ui.run_page(page)

@@ -6,6 +6,20 @@ Design (see docs in the module functions):
   takes the file's *signature* (mtime, size, inode) as part of its cache key, so when a load or
   a review swaps in a new file (``os.replace``, see ``ingest.store.db``) the next rerun misses
   the cache and reads the new file.
+* **One version per script run.**  app.py runs every page inside :func:`pinned`, which takes the
+  signature once, at the start of the run; every query of that run uses the pinned signature
+  (a context variable, so concurrent sessions — threads — each have their own).  A cache hit is
+  therefore always of the pinned version.  A cache miss must read the file, and after a swap the
+  pinned file is gone (``os.replace`` unlinked it), so every read checks, *after* attaching the
+  file, that the file on disk still has the pinned signature; if not, it raises
+  :class:`DbChanged` and the page guard (``dashboard.ui``) answers with ``st.rerun()``: the whole
+  page is drawn again from the new version.  (After ATTACH, DuckDB reads through its open
+  handle, so a swap after the check cannot change what the query sees.)  The snapshot's
+  version-dependent tables are rebuilt in place, so a snapshot query also checks, after reading,
+  that they still belong to its version.  A page never shows two versions; a page whose file
+  keeps changing on every run gives up after a few reruns with a plain message.  Outside
+  ``pinned`` (tests, scripts) each query takes the signature itself and simply retries after a
+  swap.
 * **Connections.**  The file is never kept open.  A query opens an in-memory DuckDB, ``ATTACH``\\es
   the file ``READ_ONLY``, runs, and closes.  ``ATTACH`` (rather than ``duckdb.connect(path)``)
   matters: DuckDB shares one database instance per path inside a process, so a plain connect
@@ -25,11 +39,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import contextvars
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -51,6 +67,14 @@ class DbUnavailable(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+class DbChanged(Exception):
+    """The database file was replaced (a load or a review) since this script run pinned its version.
+
+    Not a :class:`DbUnavailable`: nothing is wrong, the page only has to be drawn again from the
+    new version (``dashboard.ui`` reruns it).
+    """
 
 
 def _unavailable(kind: str, path: Path, detail: str = "") -> DbUnavailable:
@@ -82,6 +106,54 @@ def signature(path: Path | None = None) -> tuple[int, int, int]:
     return (s.st_mtime_ns, s.st_size, s.st_ino)
 
 
+@dataclass(frozen=True)
+class Pin:
+    """The database version one script run reads: path and signature (None: no file at the start)."""
+
+    path: Path
+    sig: tuple | None
+
+
+_PIN: contextvars.ContextVar[Pin | None] = contextvars.ContextVar("nianbao_db_pin", default=None)
+_UNPINNED_TRIES = 8
+
+
+@contextmanager
+def pinned() -> Iterator[Pin]:
+    """Fix the database version for the queries inside the block (app.py: one script run)."""
+    p = db_path()
+    try:
+        sig = signature(p)
+    except DbUnavailable:
+        sig = None
+    pin = Pin(p, sig)
+    token = _PIN.set(pin)
+    try:
+        yield pin
+    finally:
+        _PIN.reset(token)
+
+
+def _check_version(path: Path, sig: tuple | None) -> None:
+    """Raise :class:`DbChanged` unless the file at ``path`` still has signature ``sig``."""
+    if sig is not None and signature(path) != sig:
+        raise DbChanged(f"{path} changed")
+
+
+def _versions() -> Iterator[tuple[str, tuple]]:
+    """(path, signature) to read: pinned, the pinned version once; unpinned, the current version,
+    again after each swap (a caller tries the next one when it meets :class:`DbChanged`)."""
+    pin = _PIN.get()
+    if pin is not None:
+        if pin.sig is None:
+            raise _unavailable("missing", pin.path)
+        yield str(pin.path), pin.sig
+        return
+    for _ in range(_UNPINNED_TRIES):
+        p = db_path()
+        yield str(p), signature(p)
+
+
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -91,8 +163,12 @@ _DAMAGE_ERRORS = tuple(getattr(duckdb, n) for n in ("IOException", "InternalExce
 
 
 @contextmanager
-def _attached(path: Path):
-    """A short-lived in-memory connection with the file attached read-only as the default catalog."""
+def _attached(path: Path, sig: tuple | None = None):
+    """A short-lived in-memory connection with the file attached read-only as the default catalog.
+
+    With ``sig``: raises :class:`DbChanged` unless the attached file has that signature (checked
+    after ATTACH; from then on DuckDB reads its open handle, whatever happens to the path).
+    """
     con = duckdb.connect(":memory:")
     try:
         try:
@@ -101,9 +177,12 @@ def _attached(path: Path):
         except duckdb.IOException as e:
             if not path.exists():
                 raise _unavailable("missing", path) from None
+            _check_version(path, sig)        # swapped while opening: the new file may be fine
             raise _unavailable("corrupt", path, str(e).splitlines()[0][:200]) from None
         except duckdb.Error as e:
+            _check_version(path, sig)
             raise _unavailable("corrupt", path, str(e).splitlines()[0][:200]) from None
+        _check_version(path, sig)
         try:
             yield con
         except duckdb.CatalogException as e:
@@ -127,14 +206,19 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence) -> pl.Dat
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _file_query(path: str, sig: tuple, sql: str, params: tuple) -> pl.DataFrame:
-    with _attached(Path(path)) as con:
+    with _attached(Path(path), sig) as con:
         return _fetch(con, sql, params)
 
 
 def file_query(sql: str, params: Sequence = ()) -> pl.DataFrame:
-    """Run a read-only query on the database file (cached per file version)."""
-    p = db_path()
-    return _file_query(str(p), signature(p), sql, tuple(params))
+    """Run a read-only query on the database file (cached per file version; the run's pinned version)."""
+    changed = DbChanged("the database file keeps changing")
+    for path, sig in _versions():
+        try:
+            return _file_query(path, sig, sql, tuple(params))
+        except DbChanged as e:
+            changed = e
+    raise changed
 
 
 # ---------------------------------------------------------------- the snapshot
@@ -352,30 +436,37 @@ class _Snapshot:
         self.lock = threading.Lock()
         self.light_sig: tuple | None = None
 
-    def _attach(self) -> None:
+    def _attach(self, sig: tuple) -> None:
+        """Attach the database file; :class:`DbChanged` unless it is still version ``sig``."""
         self.con.execute(f"ATTACH {_sql_literal(self.path)} AS nb (READ_ONLY)")
+        try:
+            _check_version(Path(self.path), sig)
+        except BaseException:
+            self._detach()
+            raise
 
     def _detach(self) -> None:
         with contextlib.suppress(duckdb.Error):
             self.con.execute("DETACH nb")
 
-    def _run(self, script: str) -> None:
-        """Statements one by one (each commits); ``RELEASE`` checkpoints and re-attaches the file."""
+    def _run(self, script: str, sig: tuple) -> None:
+        """Statements one by one (each commits); ``RELEASE`` checkpoints and re-attaches the file
+        (which must still be version ``sig``: a build never mixes two versions)."""
         for stmt in script.split(";\n"):
             if stmt.strip() == "RELEASE":
                 self.con.execute("CHECKPOINT")
                 self._detach()
-                self._attach()
+                self._attach(sig)
             elif stmt.strip():
                 self.con.execute(stmt)
 
     def build(self, sig: tuple) -> None:
         p = Path(self.path)
         try:
-            self._attach()
+            self._attach(sig)
             try:
-                self._run(_LIGHT_SQL)
-                self._run(_HEAVY_SQL)
+                self._run(_LIGHT_SQL, sig)
+                self._run(_HEAVY_SQL, sig)
             finally:
                 self._detach()
         except duckdb.OutOfMemoryException as e:
@@ -383,7 +474,12 @@ class _Snapshot:
             raise _OutOfMemory("corrupt", f"数据库汇总时内存不足：{str(e).splitlines()[0][:200]}") from None
         except duckdb.Error as e:
             self.close()
+            if p.exists():
+                _check_version(p, sig)       # the file was swapped while we read it
             raise _snap_error(p, e) from None
+        except BaseException:
+            self.close()
+            raise
         self.light_sig = sig
 
     def close(self) -> None:
@@ -394,25 +490,34 @@ class _Snapshot:
                 f.unlink()
 
     def ensure_light(self, sig: tuple) -> None:
+        """Make the version-dependent tables those of file version ``sig`` (in place).
+
+        ``light_sig`` is None while they are being replaced, so a query that read them during the
+        rebuild notices (see :func:`_snap_query`).
+        """
         if self.light_sig == sig:
             return
         with self.lock:
             if self.light_sig == sig:
                 return
+            self.light_sig = None
+            p = Path(self.path)
             try:
-                self._attach()
+                self._attach(sig)
                 try:
-                    self._run(_LIGHT_SQL)
+                    self._run(_LIGHT_SQL, sig)
                 finally:
                     self._detach()
             except duckdb.Error as e:
-                raise _snap_error(Path(self.path), e) from None
+                if p.exists():
+                    _check_version(p, sig)
+                raise _snap_error(p, e) from None
             self.light_sig = sig
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _data_key(path: str, sig: tuple) -> tuple:
-    with _attached(Path(path)) as con:
+    with _attached(Path(path), sig) as con:
         return tuple(con.execute(_DATA_KEY_SQL).fetchone())
 
 
@@ -446,23 +551,38 @@ def _snapshot(path: str, sig: tuple) -> _Snapshot:
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def _snap_query(path: str, sig: tuple, sql: str, params: tuple) -> pl.DataFrame:
-    cur = _snapshot(path, sig).con.cursor()
+    snap = _snapshot(path, sig)
+    cur = snap.con.cursor()
     try:
-        return _fetch(cur, sql, params)
+        df = _fetch(cur, sql, params)
     finally:
         cur.close()
+    if snap.light_sig != sig:        # another session moved the in-place tables to another version meanwhile
+        raise DbChanged(f"{path} snapshot moved on")
+    return df
 
 
 def snap_query(sql: str, params: Sequence = ()) -> pl.DataFrame:
-    """Run a query on the aggregated snapshot of the current database file (cached)."""
-    p = db_path()
-    return _snap_query(str(p), signature(p), sql, tuple(params))
+    """Run a query on the aggregated snapshot of the database file (cached; the run's pinned version)."""
+    changed = DbChanged("the database file keeps changing")
+    for path, sig in _versions():
+        try:
+            return _snap_query(path, sig, sql, tuple(params))
+        except DbChanged as e:
+            changed = e
+    raise changed
 
 
 def check_database() -> None:
     """Raise :class:`DbUnavailable` unless the database can be read (builds the snapshot)."""
-    p = db_path()
-    _snapshot(str(p), signature(p))
+    changed = DbChanged("the database file keeps changing")
+    for path, sig in _versions():
+        try:
+            _snapshot(path, sig)
+            return
+        except DbChanged as e:
+            changed = e
+    raise changed
 
 
 def clear_caches() -> None:
@@ -1042,9 +1162,8 @@ def report_versions(unit_id: str, year: int) -> pl.DataFrame:
 
 def db_info() -> dict:
     """File facts and the latest load run."""
-    p = db_path()
-    st_ = os.stat(p)
-    info = {"path": str(p), "size_mb": st_.st_size / 1e6, "modified": datetime.fromtimestamp(st_.st_mtime)}
+    path, sig = next(_versions())
+    info = {"path": path, "size_mb": sig[1] / 1e6, "modified": datetime.fromtimestamp(sig[0] / 1e9)}
     meta = file_query("SELECT name, value FROM meta")
     info["meta"] = dict(meta.iter_rows())
     counts = file_query("""SELECT count(*) FILTER (WHERE status = 'current') AS current,

@@ -12,13 +12,14 @@ import html
 import logging
 import re
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
 from dashboard import config
-from dashboard.queries import DbUnavailable
+from dashboard.queries import DbChanged, DbUnavailable
 from dashboard.scope import SEVERITY_NAMES
 
 log = logging.getLogger("nianbao.dashboard")
@@ -96,6 +97,8 @@ def _data_date() -> str:
 
     try:
         when = queries.file_query("SELECT max(ingested_at) AS t FROM reports WHERE status = 'current'")["t"][0]
+    except queries.DbChanged:
+        raise                # the page is drawn again from the new version
     except Exception:  # never let a caption break a page
         when = None
     return when.strftime("%Y-%m-%d") if when is not None else "未知"
@@ -248,11 +251,36 @@ def db_guard() -> None:
         st.stop()
 
 
+VERSION_RERUNS_KEY = "_db_changed_reruns"
+MAX_VERSION_RERUNS = 5
+
+
+def database_changed() -> NoReturn:
+    """The database file was replaced during this run (``queries.DbChanged``): draw the page again.
+
+    Everything drawn so far came from the version pinned at the start of the run; rerunning shows
+    the whole page from the new one.  If the file changes again and again (every run meets a new
+    version), stop after a few reruns with a plain message instead of rerunning for ever.
+    """
+    n = int(st.session_state.get(VERSION_RERUNS_KEY, 0))
+    if n < MAX_VERSION_RERUNS:
+        st.session_state[VERSION_RERUNS_KEY] = n + 1
+        st.rerun()
+    st.session_state[VERSION_RERUNS_KEY] = 0
+    st.warning("数据库正在更新（有人正在导入报告或保存审核结果），这一页没有显示完整（上面显示的部分都来自同一时刻的"
+               "数据）。请稍等片刻后刷新页面。", icon=":material/sync:")
+    st.stop()
+
+
 def run_page(page) -> None:
     """Run a page; turn any error into a plain-Chinese message instead of a traceback."""
     token = _IN_APP.set(True)
+    changed = False
     try:
         page.run()
+    except DbChanged:
+        changed = True
+        database_changed()
     except DbUnavailable as e:
         show_db_problem(e)
     except Exception as e:  # the last safety net: never show a traceback to users
@@ -263,6 +291,8 @@ def run_page(page) -> None:
             st.text(f"{type(e).__name__}: {e}")
     finally:
         _IN_APP.reset(token)
+        if not changed:      # the run got through (or stopped / switched page by itself) on one version
+            st.session_state[VERSION_RERUNS_KEY] = 0
 
 
 # ---------------------------------------------------------------- navigation and problem lists
