@@ -282,6 +282,11 @@ def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
     _emit_s3(rows, template, cols, infos, out)
 
 
+@lru_cache(maxsize=256)
+def _s3_row_keys(row: str) -> tuple[str, ...]:
+    return tuple(f"s3.{row}.{col}" for col in layout()["s3"]["columns"])
+
+
 def _emit_s3(rows: list[_Row], template: str, cols: list[str], infos: dict, out: Mapping) -> None:
     group_children: dict[str, list[str]] = {}
     for d in s3_rows_for(template):
@@ -306,8 +311,7 @@ def _emit_s3(rows: list[_Row], template: str, cols: list[str], infos: dict, out:
         if info is not None:
             item = info.row_label.split(" ", 1)[-1]
             out.labels.append(LabelSeen("表三", r.label, item, f"s3.{r.ident}"))
-        for col, (cv, tok) in zip(cols, cells, strict=False):
-            key = f"s3.{r.ident}.{col}"
+        for key, (cv, tok) in zip(_s3_row_keys(r.ident), cells, strict=False):
             if key in infos and key not in out.cells:
                 out.cells[key] = MappedCell(key, cv, tok.where)
         if any(v.kind != "blank" for v, _ in surplus):

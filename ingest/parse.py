@@ -85,8 +85,9 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
                 a, b = regions[sid]
                 fn(tokens[a:b], meta.template, mapping)
     infos = key_infos().get(meta.template, {})
-    ordered = [k for k in infos if k in mapping.cells]
-    cells = {k: mapping.cells[k].cell for k in ordered}
+    mapped = mapping.cells
+    ordered = [k for k in infos if k in mapped]
+    cells = {k: mapped[k].cell for k in ordered}
 
     cv = CellView(cells, meta.template, meta.unit_level)
     units = {k: cells[k].unit for k in MONEY_KEYS if k in cells}
@@ -121,7 +122,7 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
         # extensions (docs/parse-output.md)
         "raw": {k: c.raw for k, c in cells.items()},
         "kinds": {k: c.kind for k, c in cells.items()},
-        "where": {k: mapping.cells[k].where for k in ordered},
+        "where": {k: mapped[k].where for k in ordered},
         "sections": sections,
         "extra": [{"table": e.table, "label": e.label, "values": e.values, "where": e.where, "kind": e.kind}
                   for e in mapping.extras],

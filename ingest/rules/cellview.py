@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.values import CellValue
 
@@ -19,9 +20,14 @@ _MARKER = Read(0, assumed_zero=True, blank=True)
 _TOTAL_PARTS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org")
 
 
+@lru_cache(maxsize=4096, typed=True)     # typed: 1 and 1.0 are different reads
+def _number(value: float | int) -> Read:
+    return Read(value)
+
+
 def _read(cv: CellValue) -> Read:
     if cv.kind == "number":
-        return Read(cv.value)
+        return _number(cv.value)
     if cv.kind in ("blank", "zero_marker", "na_marker"):
         return _MARKER
     return _ABSENT
