@@ -24,6 +24,7 @@ PAGES = [
     st.Page("pages/data.py", title="数据管理", icon=":material/database:", url_path="data"),
 ]
 
+ui.default_page_also_at("overview")        # /overview opens 总览 too (the default page lives at /)
 page = st.navigation(PAGES)
 st.sidebar.caption("年报监测 · 乡镇（街道）政府信息公开工作年度报告")
 

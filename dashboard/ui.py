@@ -242,6 +242,28 @@ def page_guard() -> None:
     st.stop()
 
 
+def default_page_also_at(url_path: str) -> None:
+    """Let ``/<url_path>`` open the default page (call before ``st.navigation``).
+
+    ``st.navigation`` serves the default page at ``/`` only: its own ``url_path`` is reserved but
+    unreachable, so a typed or bookmarked ``/overview`` showed Streamlit's "Page not found" notice.
+    A request that names ``url_path`` (a URL typed in the browser: a page name, no page hash) is
+    turned here into a request for the default page, before ``st.navigation`` resolves it; the
+    browser then shows the page's canonical address ``/`` (the query string is kept).  This uses
+    Streamlit's ``PagesManager`` (as :func:`page_guard` does); should that change, the worst case is
+    Streamlit's own notice again, never an error.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    pm = getattr(get_script_run_ctx(), "pages_manager", None)
+    try:
+        if pm is not None and not pm.intended_page_script_hash \
+                and (pm.intended_page_name or "").strip("/") == url_path:
+            pm.set_script_intent("", "")
+    except AttributeError:
+        log.warning("Streamlit's PagesManager has changed: /%s is no longer mapped to the default page", url_path)
+
+
 def db_guard() -> None:
     """Stop the page with a plain-Chinese message when the database cannot be read."""
     page_guard()

@@ -200,6 +200,21 @@ def test_url_query_parameters_restore_the_filters(server, page, db, shots):
     assert "region=" in page.url
 
 
+def test_overview_address_opens_the_overview(server, page):
+    """/overview (the page's name, like /volume for 申请量) opens 总览 with its filters from the query string,
+    not Streamlit's "Page not found" notice; the browser is left on the canonical address / of the default page."""
+    for path in ("overview", "overview?" + urllib.parse.urlencode({"region": "云岭区"})):
+        page.goto(f"{server}/{path}")
+        settle(page, "总览", charts=True)
+        no_errors(page)
+        assert page.get_by_text("Page not found").count() == 0, path
+        assert page.get_by_text("no corresponding file").count() == 0, path
+        assert urllib.parse.urlparse(page.url).path == "/", page.url
+        if "region" in path:
+            assert chips(page, "县市区") == ["云岭区"]
+            assert "region=" in page.url
+
+
 def test_report_text_is_shown_escaped(server, page, db, shots):
     unit_id = count(db, "SELECT unit_id FROM units WHERE name = ?", [SCRIPT_UNIT])
     q = urllib.parse.urlencode({"unit": unit_id, "year": "2021"})
