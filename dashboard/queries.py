@@ -1034,12 +1034,18 @@ def measure_by_year(scope: Scope, measure: str) -> pl.DataFrame:
                       p)
 
 
-def top_units_for(scope: Scope, measure: str, n: int) -> list[str]:
+def measure_by_top_units(scope: Scope, measure: str, n: int) -> pl.DataFrame:
+    """As :func:`measure_by_unit_year` for the ``n`` units with the highest measure in the scope
+    (one query: the choice of units and their figures together)."""
     _, agg, _ = MEASURES[measure]
     w, p = where(scope)
-    df = snap_query(f"""SELECT unit_id FROM {_msrc(measure)} {w} GROUP BY unit_id
-                        ORDER BY {agg} DESC NULLS LAST, unit_id LIMIT ?""", [*p, n])
-    return df["unit_id"].to_list()
+    src = _msrc(measure)
+    return snap_query(f"""WITH top AS (SELECT unit_id FROM {src} {w} GROUP BY unit_id
+                                       ORDER BY {agg} DESC NULLS LAST, unit_id LIMIT ?)
+                          SELECT unit_id, unit || COALESCE('（' || region || '）', '') AS label, year,
+                                 {agg} AS value
+                          FROM {src} {w} AND unit_id IN (SELECT unit_id FROM top)
+                          GROUP BY ALL ORDER BY label, year""", [*p, n, *p])
 
 
 def yoy_changes(scope: Scope, measure: str, limit: int = 300) -> pl.DataFrame:
@@ -1068,6 +1074,30 @@ def _chain_from(scope: Scope) -> tuple[str, list]:
                              WHEN carried_over IS NULL OR prev_cf IS NULL THEN 'unknown'
                              WHEN carried_over = prev_cf THEN 'ok' ELSE 'break' END AS state
                  FROM measures {w} AND year > (SELECT min(year) FROM measures))""", p)
+
+
+CHAIN_STATES = ("ok", "break", "unknown", "no_prev")
+
+
+def carry_chain_overview(scope: Scope, all_up_to_units: int = 60, limit: int = 500) -> tuple[dict, pl.DataFrame]:
+    """(counts, rows) of the 结转 chain in one query: the number of unit-years per state and of
+    units (as :func:`carry_chain_counts`), and the rows as :func:`carry_chain` — every state when
+    the scope has at most ``all_up_to_units`` units, else only the breaks."""
+    src, p = _chain_from(scope)
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE state = '{s}') AS \"n_{s}\"" for s in CHAIN_STATES)
+    df = snap_query(f"""WITH c AS (SELECT * FROM {src}),
+                             n AS (SELECT {counts_sql}, count(DISTINCT unit_id) AS n_units FROM c),
+                             r AS (SELECT * FROM c WHERE state = 'break' OR (SELECT n_units FROM n) <= ?
+                                   ORDER BY (state = 'break') DESC, abs(COALESCE(diff, 0)) DESC, region, unit, year
+                                   LIMIT ?)
+                        SELECT n.*, r.* FROM n LEFT JOIN r ON TRUE
+                        ORDER BY (r.state = 'break') DESC, abs(COALESCE(r.diff, 0)) DESC, r.region, r.unit, r.year""",
+                    [*p, all_up_to_units, limit])
+    first = df.row(0, named=True)
+    counts = {s: int(first[f"n_{s}"] or 0) for s in CHAIN_STATES}
+    counts["units"] = int(first["n_units"] or 0)
+    rows = df.drop([c for c in df.columns if c.startswith("n_")]).filter(pl.col("unit_id").is_not_null())
+    return counts, rows
 
 
 def carry_chain_counts(scope: Scope) -> dict:

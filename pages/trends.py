@@ -27,12 +27,11 @@ ui.show_chart(total_trend(tdf, name, is_rate, f"筛选范围合计：{name}"), t
 
 MAX_LINES = 10
 if scope.units:
-    unit_ids = list(scope.units)[:MAX_LINES]
+    per = queries.measure_by_unit_year(scope, measure, list(scope.units)[:MAX_LINES])
     how = "左侧选定的乡镇（街道）" + (f"（只画前 {MAX_LINES} 个）" if len(scope.units) > MAX_LINES else "")
 else:
-    unit_ids = queries.top_units_for(scope, measure, MAX_LINES)
+    per = queries.measure_by_top_units(scope, measure, MAX_LINES)
     how = f"该指标最高的 {MAX_LINES} 个乡镇（街道）；在左侧“乡镇（街道）”中选择可指定要比较的单位"
-per = queries.measure_by_unit_year(scope, measure, unit_ids)
 if per.height:
     pdf = per.select(pl.col("label").alias("单位"), pl.col("year").cast(pl.String).alias("年度"),
                      pl.col("value").alias("数值"))
@@ -57,7 +56,8 @@ else:
                   caption="最多列出变化最大的 300 项；变化率以上年数值为基数")
 
 st.subheader("结转衔接：上年“结转下年度继续办理”与本年“上年结转”")
-counts = queries.carry_chain_counts(scope)
+CHAIN_ALL_UP_TO = 60      # more units than this: the matrix is not drawn and only breaks are listed
+counts, chain = queries.carry_chain_overview(scope, CHAIN_ALL_UP_TO)
 if not counts["units"]:
     ui.empty_state("没有可检查的结转衔接", "需要同一单位相邻两年的年报；请把年度范围放宽到至少两年")
 else:
@@ -66,12 +66,12 @@ else:
                 ("无法比较", ui.fmt_int(counts.get("unknown", 0) + counts.get("no_prev", 0)),
                  "上一年没有报告，或任一年缺少表三的数字")])
     n_units = counts["units"]
-    chain = ui.with_unit_label(queries.carry_chain(scope, only_breaks=n_units > 60))
+    chain = ui.with_unit_label(chain)
     shown = chain.select("单位", pl.col("region").alias("县市区"), pl.col("year").cast(pl.String).alias("年度"),
                          pl.col("state").replace_strict(CHAIN_NAMES).alias("衔接"),
                          pl.col("prev_carry_forward").alias("上年结转下年度"), pl.col("carried_over").alias("本年上年结转"),
                          pl.col("diff").alias("差额"))
-    if n_units <= 60:
+    if n_units <= CHAIN_ALL_UP_TO:
         plot = shown.with_columns(pl.when(pl.col("衔接") == CHAIN_NAMES["break"])
                                   .then(pl.col("差额").cast(pl.Int64).cast(pl.String)).otherwise(pl.lit(""))
                                   .alias("差额标记"))

@@ -1,0 +1,67 @@
+"""Queries that answer two questions in one round trip must give exactly what the two separate
+queries give (they exist only to save a query per page run)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from dashboard import queries
+from dashboard.scope import Scope
+from tests.app_fixture import build_demo_db
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, request):
+    db = build_demo_db(tmp_path_factory.mktemp("demo-q"))
+    if db is None:
+        pytest.skip("示例数据生成器（ingest.demo.generate）不可用")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NIANBAO_DB", str(db))
+    queries.clear_caches()
+    yield db
+    queries.clear_caches()
+    mp.undo()
+
+
+def _scopes() -> list[Scope]:
+    base = Scope()
+    return [base, Scope(years=(2021, 2023)), Scope(years=(2019, 2019)),
+            Scope(regions=(queries.filter_options()["regions"][0],))]
+
+
+@pytest.mark.parametrize("limit_units", [60, 5, 0, "exact"])
+def test_chain_overview_equals_counts_and_rows(demo, limit_units) -> None:
+    for scope in _scopes():
+        want_counts = queries.carry_chain_counts(scope)
+        # "exact", the boundary: as many units as the limit → every row
+        limit = want_counts["units"] if limit_units == "exact" else limit_units
+        counts, rows = queries.carry_chain_overview(scope, all_up_to_units=limit)
+        assert counts == want_counts
+        want_rows = queries.carry_chain(scope, only_breaks=want_counts["units"] > limit)
+        assert rows.select(want_rows.columns).to_dicts() == want_rows.to_dicts()
+        assert counts["units"] > 0 or rows.is_empty()
+
+
+def test_chain_overview_of_an_empty_scope(demo) -> None:
+    counts, rows = queries.carry_chain_overview(Scope(years=(1990, 1991)))
+    assert counts == {"ok": 0, "break": 0, "unknown": 0, "no_prev": 0, "units": 0}
+    assert rows.is_empty()
+
+
+@pytest.mark.parametrize("measure", ["received", "rate", "errors"])
+def test_top_units_figures_are_those_of_the_top_units(demo, measure) -> None:
+    summed = not queries.MEASURES[measure][2]
+    for scope in _scopes():
+        got = queries.measure_by_top_units(scope, measure, 10)
+        assert 0 < got["unit_id"].n_unique() <= 10
+        # the same figures as asking for those units explicitly
+        want = queries.measure_by_unit_year(scope, measure, got["unit_id"].unique().to_list())
+        assert got.to_dicts() == want.to_dicts()
+        if summed:
+            # the chosen units are the 10 largest totals (SQL order: NULL last, then unit_id)
+            everyone = queries.measure_by_unit_year(scope, measure, queries.all_units()["unit_id"].to_list())
+            totals = everyone.group_by("unit_id").agg(
+                pl.when(pl.col("value").is_null().all()).then(None).otherwise(pl.col("value").sum()).alias("v"))
+            top = totals.sort(["v", "unit_id"], descending=[True, False], nulls_last=True).head(10)
+            assert set(got["unit_id"].to_list()) == set(top["unit_id"].to_list())
