@@ -239,7 +239,14 @@ _OTHER21 = ["other_no_correction", "other_fee_unpaid", "other_other"]
 _COMP_KEYS = [f"s3.{row}.{c}" for row in ("new_received", "carried_over") for c in APPLICANT_COLS]
 _COMP_NAMES = [f"{pre}_{c}" for pre in ("new", "co") for c in APPLICANT_COLS]
 _MONEY_KEYS = ("s2.procurement.projects", "s2.procurement.amount", "s2.fee.amount")
-SNAPSHOT_MEMORY = os.environ.get("NIANBAO_SNAPSHOT_MEMORY", "256MB")
+# The snapshot's DuckDB memory cap.  Measured on the 40,000 × 7 database (bench/bench_pages.py and
+# a bare build): 256MB with two threads peaked at +310 MB over the process and could push the server
+# past 600 MB; 128MB with a one-thread build peaks at +175 MB (build 10 s → 16 s on this machine).
+SNAPSHOT_MEMORY = os.environ.get("NIANBAO_SNAPSHOT_MEMORY", "128MB")
+# Builds run on one thread (each DuckDB thread keeps its own partial aggregates: memory, not speed,
+# is the constraint of a national build); page queries use two.
+SNAPSHOT_BUILD_THREADS = 1
+SNAPSHOT_QUERY_THREADS = 2
 
 
 def _group(rows: list[str]) -> str:
@@ -430,7 +437,7 @@ class _Snapshot:
         os.close(fd)
         os.unlink(name)                   # DuckDB creates the file itself
         self.file = Path(name)
-        self.con = duckdb.connect(name, config={"memory_limit": memory, "threads": 2,
+        self.con = duckdb.connect(name, config={"memory_limit": memory, "threads": SNAPSHOT_QUERY_THREADS,
                                                 "preserve_insertion_order": False,
                                                 "temp_directory": str(SNAPSHOT_DIR / f"spill-{os.getpid()}")})
         self.lock = threading.Lock()
@@ -451,14 +458,20 @@ class _Snapshot:
 
     def _run(self, script: str, sig: tuple) -> None:
         """Statements one by one (each commits); ``RELEASE`` checkpoints and re-attaches the file
-        (which must still be version ``sig``: a build never mixes two versions)."""
-        for stmt in script.split(";\n"):
-            if stmt.strip() == "RELEASE":
-                self.con.execute("CHECKPOINT")
-                self._detach()
-                self._attach(sig)
-            elif stmt.strip():
-                self.con.execute(stmt)
+        (which must still be version ``sig``: a build never mixes two versions).  On
+        ``SNAPSHOT_BUILD_THREADS`` threads (see there)."""
+        self.con.execute(f"SET threads = {SNAPSHOT_BUILD_THREADS}")
+        try:
+            for stmt in script.split(";\n"):
+                if stmt.strip() == "RELEASE":
+                    self.con.execute("CHECKPOINT")
+                    self._detach()
+                    self._attach(sig)
+                elif stmt.strip():
+                    self.con.execute(stmt)
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"SET threads = {SNAPSHOT_QUERY_THREADS}")
 
     def build(self, sig: tuple) -> None:
         p = Path(self.path)
