@@ -211,8 +211,8 @@ def test_query_layer_from_four_threads_while_the_file_is_swapped(before_db, live
 
 # ---------------------------------------------------------------- a damaged database file
 
-# Kinds of damage the app explains today.  "truncated" and "blocks-damaged" are left out: the app shows a
-# traceback for them (reported to the dashboard's author; see docs/reliability.md).
+# Kinds of damage that fail when the file is attached.  "truncated" and "blocks-damaged" fail only when a
+# query reaches the bad part: tests/test_reliability_damaged_db.py checks those on every page.
 APP_EXPLAINS = ["random-bytes", "zero-length", "text-file", "docx-file", "header-damaged"]
 
 
