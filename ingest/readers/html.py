@@ -197,9 +197,9 @@ def _find_article(body: LexborNode) -> LexborNode:
         if not node.is_text_node:
             continue
         raw = node.text_content or ""
-        if len(raw) < 4:
+        if len(raw) < 4 or raw.isspace():      # (most text nodes of a page are indentation)
             continue
-        if not _MARKER_RE.search(_WS.sub("", raw)):
+        if not _MARKER_RE.search(raw) and not _MARKER_RE.search(_WS.sub("", raw)):
             continue
         parent = node.parent
         chain = chains.of(parent) if parent is not None else None
