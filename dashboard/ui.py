@@ -45,6 +45,9 @@ def esc(text: object) -> str:
 # ---------------------------------------------------------------- charts and tables
 
 
+# What an empty table cell shows (Streamlit's default is the programmer's word "None").
+MISSING_MARK = "—"
+
 _BAD_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -134,7 +137,7 @@ def show_chart(chart: alt.TopLevelMixin, data: pl.DataFrame, title: str, key: st
         kwargs["on_select"] = on_select
     event = st.altair_chart(_skip_validation(chart), **kwargs)
     with st.expander(f"查看数据：{title}", icon=":material/table:"):
-        st.dataframe(_arrow(data), hide_index=True, width="stretch")
+        st.dataframe(_arrow(data), hide_index=True, width="stretch", placeholder=MISSING_MARK)
         _export_slot("chart", title, data, key, chart)
     return event
 
@@ -147,7 +150,7 @@ def show_table(df: pl.DataFrame, title: str | None, key: str, *, column_config: 
         st.markdown(f"**{title}**")
     if caption:
         st.caption(caption)
-    kwargs: dict = {"hide_index": True, "width": "stretch", "key": key, "height": height}
+    kwargs: dict = {"hide_index": True, "width": "stretch", "key": key, "height": height, "placeholder": MISSING_MARK}
     if column_config:
         kwargs["column_config"] = column_config
     if on_select is not None:

@@ -603,3 +603,12 @@ def test_review_refreshes_findings_without_rebuilding_the_figures(db):
     status = queries.snap_query("SELECT status FROM status s JOIN units u USING (unit_id) "
                                 "WHERE u.unit = ? AND year = ?", [ERROR_AT[0], ERROR_AT[1]])
     assert status["status"][0] == "published"                                 # no longer "has_errors"
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_tables_show_a_dash_not_none_for_missing_values(db, page):
+    """Users are not programmers: an empty cell (e.g. 应为/报告为 of a missing-table finding) shows "—"."""
+    at = run(page)
+    assert_clean(at)
+    for d in at.dataframe:
+        assert d.proto.placeholder == "—", (page, d.proto.placeholder)
