@@ -211,7 +211,10 @@ def _file_query(path: str, sig: tuple, sql: str, params: tuple) -> pl.DataFrame:
 
 
 def file_query(sql: str, params: Sequence = ()) -> pl.DataFrame:
-    """Run a read-only query on the database file (cached per file version; the run's pinned version)."""
+    """Run a read-only query on the database file (cached per file version; the run's pinned version).
+
+    (The retry loop is written out here and in :func:`snap_query` rather than shared through a helper
+    taking a function: tests/sqlcheck.py follows SQL text through direct calls only.)"""
     changed = DbChanged("the database file keeps changing")
     for path, sig in _versions():
         try:
@@ -1093,9 +1096,13 @@ CHAIN_STATES = ("ok", "break", "unknown", "no_prev")
 
 
 def carry_chain_overview(scope: Scope, all_up_to_units: int = 60, limit: int = 500) -> tuple[dict, pl.DataFrame]:
-    """(counts, rows) of the 结转 chain in one query: the number of unit-years per state and of
-    units (as :func:`carry_chain_counts`), and the rows as :func:`carry_chain` — every state when
-    the scope has at most ``all_up_to_units`` units, else only the breaks."""
+    """The 结转 chain in one query: per unit and year, last year's 结转下年度 (总计) vs this year's
+    上年结转 (总计).  ``state``: ok | break (both known, different) | unknown (a figure is missing,
+    e.g. no 表三) | no_prev (no report of the unit the year before).
+
+    Returns the number of unit-years per state and of units (``counts``), and the rows, breaks
+    first and largest difference first, at most ``limit``: every state when the scope has at most
+    ``all_up_to_units`` units, else only the breaks."""
     src, p = _chain_from(scope)
     counts_sql = ", ".join(f"count(*) FILTER (WHERE state = '{s}') AS \"n_{s}\"" for s in CHAIN_STATES)
     df = snap_query(f"""WITH c AS (SELECT * FROM {src}),
@@ -1111,29 +1118,6 @@ def carry_chain_overview(scope: Scope, all_up_to_units: int = 60, limit: int = 5
     counts["units"] = int(first["n_units"] or 0)
     rows = df.drop([c for c in df.columns if c.startswith("n_")]).filter(pl.col("unit_id").is_not_null())
     return counts, rows
-
-
-def carry_chain_counts(scope: Scope) -> dict:
-    """Number of unit-years per chain state (ok | break | unknown | no_prev) and of units (one query)."""
-    src, p = _chain_from(scope)
-    row = snap_query(f"""SELECT count(*) FILTER (WHERE state = 'ok') AS ok, count(*) FILTER (WHERE state = 'break') AS "break",
-                                count(*) FILTER (WHERE state = 'unknown') AS unknown,
-                                count(*) FILTER (WHERE state = 'no_prev') AS no_prev,
-                                count(DISTINCT unit_id) AS units FROM {src}""", p).row(0, named=True)
-    return {k: int(v or 0) for k, v in row.items()}
-
-
-def carry_chain(scope: Scope, only_breaks: bool = False, limit: int = 500) -> pl.DataFrame:
-    """Per unit and year: last year's 结转下年度 (总计) vs this year's 上年结转 (总计).
-
-    ``state``: ok | break (both known, different) | unknown (a figure is missing, e.g. no 表三) |
-    no_prev (no report of the unit the year before).
-    """
-    src, p = _chain_from(scope)
-    cond = "WHERE state = 'break'" if only_breaks else ""
-    return snap_query(f"""SELECT * FROM {src} {cond}
-                          ORDER BY (state = 'break') DESC, abs(COALESCE(diff, 0)) DESC, region, unit, year
-                          LIMIT ?""", [*p, limit])
 
 
 # ---------------------------------------------------------------- 报告详情

@@ -1,5 +1,5 @@
-"""Queries that answer two questions in one round trip must give exactly what the two separate
-queries give (they exist only to save a query per page run)."""
+"""Queries that answer two questions in one round trip (to save a query per page run) must give
+what answering the questions separately gives."""
 
 from __future__ import annotations
 
@@ -30,16 +30,34 @@ def _scopes() -> list[Scope]:
             Scope(regions=(queries.filter_options()["regions"][0],))]
 
 
+def _all_chain_rows(scope: Scope) -> pl.DataFrame:
+    src, p = queries._chain_from(scope)
+    return queries.snap_query(f"SELECT * FROM {src}", p)
+
+
 @pytest.mark.parametrize("limit_units", [60, 5, 0, "exact"])
-def test_chain_overview_equals_counts_and_rows(demo, limit_units) -> None:
+def test_chain_overview_counts_filter_and_order(demo, limit_units) -> None:
+    """Counts, the break-only switch, the order and the limit, recomputed here from every chain row."""
     for scope in _scopes():
-        want_counts = queries.carry_chain_counts(scope)
+        everything = _all_chain_rows(scope)
+        want_counts = {s: everything.filter(pl.col("state") == s).height for s in queries.CHAIN_STATES}
+        want_counts["units"] = everything["unit_id"].n_unique()
         # "exact", the boundary: as many units as the limit → every row
         limit = want_counts["units"] if limit_units == "exact" else limit_units
-        counts, rows = queries.carry_chain_overview(scope, all_up_to_units=limit)
+        counts, rows = queries.carry_chain_overview(scope, all_up_to_units=limit, limit=40)
         assert counts == want_counts
-        want_rows = queries.carry_chain(scope, only_breaks=want_counts["units"] > limit)
-        assert rows.select(want_rows.columns).to_dicts() == want_rows.to_dicts()
+        want = everything if want_counts["units"] <= limit else everything.filter(pl.col("state") == "break")
+        assert rows.height == min(want.height, 40)
+        keys = ["unit_id", "year"]
+        assert set(map(tuple, rows.select(keys).rows())) <= set(map(tuple, want.select(keys).rows()))
+        order = [(r["state"] != "break", -abs(r["diff"] or 0)) for r in rows.iter_rows(named=True)]
+        assert order == sorted(order)
+        # what was cut by the limit never outranks what was kept
+        if want.height > 40:
+            kept = set(map(tuple, rows.select(keys).rows()))
+            dropped = [(r["state"] != "break", -abs(r["diff"] or 0)) for r in want.iter_rows(named=True)
+                       if (r["unit_id"], r["year"]) not in kept]
+            assert min(dropped) >= order[-1]
         assert counts["units"] > 0 or rows.is_empty()
 
 

@@ -154,19 +154,27 @@ def test_failure_delay_grows_and_is_capped() -> None:
     assert delays[-1] == admin.MAX_DELAY and delays[-2] == admin.MAX_DELAY
 
 
-def test_repeated_wrong_passwords_slow_down_the_session(db, monkeypatch) -> None:
-    """In one session every failed attempt makes the next attempt wait longer, the right password too
-    (so guessing faster is not possible), and a success resets the count."""
+@pytest.fixture
+def slept(monkeypatch) -> list[float]:
+    """The admin login's waits, recorded instead of slept."""
     from dashboard import admin
 
-    slept: list[float] = []
+    waits: list[float] = []
 
     class Clock:
         @staticmethod
         def sleep(s: float) -> None:
-            slept.append(s)
+            waits.append(s)
 
     monkeypatch.setattr(admin, "time", Clock)
+    return waits
+
+
+def test_repeated_wrong_passwords_slow_down_the_session(db, slept) -> None:
+    """In one session every failed attempt makes the next attempt wait longer, the right password too
+    (so guessing faster is not possible), and a success resets the count."""
+    from dashboard import admin
+
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("pages/data.py").run()
@@ -181,19 +189,11 @@ def test_repeated_wrong_passwords_slow_down_the_session(db, monkeypatch) -> None
     assert at.session_state["_admin_fails"] == 0
 
 
-def test_a_new_session_is_still_slowed_after_failures_in_another(db, monkeypatch) -> None:
+def test_a_new_session_is_still_slowed_after_failures_in_another(db, slept) -> None:
     """The slow-down belongs to the server process, not to one session: opening a new session (a page
     reload, another browser) does not start again at no delay, and neither do the sessions already open."""
     from dashboard import admin
 
-    slept: list[float] = []
-
-    class Clock:
-        @staticmethod
-        def sleep(s: float) -> None:
-            slept.append(s)
-
-    monkeypatch.setattr(admin, "time", Clock)
     first = AppTest.from_file(APP, default_timeout=60)
     first.run()
     first.switch_page("pages/data.py").run()
