@@ -134,6 +134,19 @@ def no_errors(pg) -> None:
     assert not pg.get_by_text("Traceback").count()
 
 
+def wait_for_expander_opened(pg, inside) -> None:
+    """Wait until the expander holding ``inside`` has finished its opening animation.
+
+    A click during the animation can be lost: the content is still being laid out, so the
+    button's box moves between Playwright's hit test and the mouse event (seen as a download
+    that never starts, about 1 run in 5 under load).  A person clicks after the panel has opened.
+    """
+    inside.wait_for(state="visible")
+    pg.wait_for_function(
+        "el => el.closest('[data-testid=\"stExpander\"]').getAnimations({subtree: true}).length === 0",
+        arg=inside.element_handle(), timeout=30_000)
+
+
 def screenshot(pg, shots: list[Path], name: str) -> None:
     for d in shots:
         pg.screenshot(path=str(d / f"{name}.png"), full_page=True)
@@ -286,8 +299,10 @@ def test_briefing_and_chart_png_download_from_the_running_app(server, page, tmp_
         assert any(n.startswith("word/media/") for n in z.namelist()), "简报应含图表图片"
     # a chart picture: the export buttons sit in the chart's "查看数据" expander
     pg.get_by_text("查看数据").first.click()
+    png_button = pg.get_by_role("button", name="图片 PNG").first
+    wait_for_expander_opened(pg, png_button)
     with pg.expect_download(timeout=120_000) as dl:
-        pg.get_by_role("button", name="图片 PNG").first.click()
+        png_button.click()
     png = tmp_path / "chart.png"
     dl.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
