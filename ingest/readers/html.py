@@ -19,8 +19,10 @@ of their own and its plain cells become paragraphs.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from functools import lru_cache
+from itertools import accumulate
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -72,8 +74,11 @@ _MARKERS = ("总体情况", "主动公开政府信息", "收到和处理政府�
             "其他需要报告", "本年新收", "上年结转", "予以公开", "不予公开", "无法提供", "不予处理",
             "第二十条", "本年制发件数", "本年新制作数量", "本年处理决定数量")
 
-_MARKER_RE = re.compile("|".join(map(re.escape, _MARKERS)))
-_WS = re.compile(r"[ \t\n\r\f\u00a0]+")
+_WS_CHARS = " \t\n\r\f\u00a0"
+_WS = re.compile(f"[{_WS_CHARS}]+")
+# A marker, allowing white space between its characters (本年\n新收) but never a text-node boundary.
+_MARKER_RE = re.compile("|".join(f"[{_WS_CHARS}]*".join(map(re.escape, m)) for m in _MARKERS))
+_NODE_SEP = "\x00"
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.I)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)|<!--")
@@ -193,14 +198,7 @@ def _find_article(body: LexborNode) -> LexborNode:
     chains = _Ancestors()
     counts: Counter[int] = Counter()
     total = 0
-    for node in body.traverse(include_text=True):
-        if not node.is_text_node:
-            continue
-        raw = node.text_content or ""
-        if len(raw) < 4 or raw.isspace():      # (most text nodes of a page are indentation)
-            continue
-        if not _MARKER_RE.search(raw) and not _MARKER_RE.search(_WS.sub("", raw)):
-            continue
+    for node in _marker_text_nodes(body):
         parent = node.parent
         chain = chains.of(parent) if parent is not None else None
         if not chain:
@@ -218,6 +216,38 @@ def _find_article(body: LexborNode) -> LexborNode:
         while best.tag != "table" and best.parent is not None:
             best = best.parent
     return best
+
+
+def _marker_text_nodes(body: LexborNode) -> list[LexborNode]:
+    """The text nodes under ``body`` that contain a report marker, in document order.
+
+    The markers are searched for once, in C, over all of the body's text (text nodes joined by
+    NUL, which lexbor never leaves in text); the walk over the tree then only counts text nodes
+    to pick out the hits, instead of running regexes on each of the page's hundreds of nodes.
+    """
+    text = body.text(deep=True, separator=_NODE_SEP, skip_empty=False)
+    ends = list(accumulate(len(p) + 1 for p in text.split(_NODE_SEP)))
+    hits = sorted({bisect_right(ends, m.start()) for m in _MARKER_RE.finditer(text)})
+    if not hits:
+        return []
+    found: list[LexborNode] = []
+    index = -1
+    want = iter(hits)
+    target = next(want)
+    for node in body.traverse(include_text=True):
+        if not node.is_text_node:
+            continue
+        index += 1
+        if index == target:
+            found.append(node)
+            target = next(want, None)
+            if target is None:
+                break
+    if len(found) == len(hits) and all(_MARKER_RE.search(n.text_content or "") for n in found):
+        return found
+    # the text and the tree disagree (never seen): test every text node
+    return [n for n in body.traverse(include_text=True)
+            if n.is_text_node and _MARKER_RE.search(n.text_content or "")]
 
 
 class _Ancestors:
@@ -482,28 +512,33 @@ class _Walker:
         if self.cells > limits.MAX_TABLE_CELLS:
             raise too_many_cells()
         out_rows: list[list[Cell]] = []
-        cell_text = self.cell_text
         for r_idx, row in enumerate(rows, start=1):
             out: list[Cell] = []
             for c_idx, cell in enumerate(row, start=1):
                 attrs = cell.attributes
                 colspan, rowspan = attrs.get("colspan"), attrs.get("rowspan")
-                out.append(Cell(cell_text(cell, depth + 1), f"表格{n} 第{r_idx}行第{c_idx}格",
+                # fast path (most cells): at most one non-blank text node, no line structure to keep
+                raw = cell.text(deep=True, separator="\x00", skip_empty=True)
+                out.append(Cell(_clean(raw) if "\x00" not in raw else self.cell_lines(cell, depth + 1),
+                                _cell_where(n, r_idx, c_idx),
                                 _span(colspan, 1000) if colspan else 1,
                                 _span(rowspan, 65534) if rowspan else 1))
             out_rows.append(out)
         self.blocks.append(Block.table(out_rows, f"表格{n}"))
 
-    def cell_text(self, cell: LexborNode, depth: int) -> str:
-        # Fast path (most cells): at most one non-blank text node, so no line structure to keep.
-        raw = cell.text(deep=True, separator="\x00", skip_empty=True)
-        if "\x00" not in raw:
-            return _clean(raw)
+    @staticmethod
+    def cell_lines(cell: LexborNode, depth: int) -> str:
+        """A cell with several text nodes: its lines (paragraphs, ``<br>``) joined by newlines."""
         sub = _Walker()
         sub.cell_mode = True
         sub.walk(cell, depth)
         sub.flush()
         return "\n".join(b.text for b in sub.blocks)
+
+
+@lru_cache(maxsize=4096)
+def _cell_where(table: int, row: int, col: int) -> str:
+    return f"表格{table} 第{row}行第{col}格"      # (cached: building a CJK f-string per cell is slow)
 
 
 def _rows(table: LexborNode) -> list[list[LexborNode]]:
