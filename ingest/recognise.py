@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from ingest.templates import layout
 from ingest.textnorm import squash
@@ -55,13 +56,17 @@ class Meta:
     mixed: bool = False
 
 
+@lru_cache(maxsize=1)
+def _squashed_markers() -> dict[str, tuple[str, ...]]:
+    return {name: tuple(squash(x) for x in words) for name, words in layout()["format_markers"].items()}
+
+
 def detect_template(tokens: list[Token], cited: str | None) -> tuple[str, dict[str, list[str]], bool]:
     """Template by the table labels (spec §13.1); the cited format document only when no table label exists."""
-    markers = layout()["format_markers"]
     labels = "\n".join(t.key for t in tokens if len(t.key) <= 50)
     found: dict[str, list[str]] = {}
-    for name, words in markers.items():
-        found[name] = sorted({w for w in (squash(x) for x in words) if w in labels})
+    for name, words in _squashed_markers().items():
+        found[name] = sorted({w for w in words if w in labels})
     n19, n21 = len(found["2019"]), len(found["2021"])
     mixed = n19 >= 2 and n21 >= 2
     if n19 or n21:

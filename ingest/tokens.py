@@ -37,24 +37,31 @@ class Token:
 
 def tokenize(doc: Document, simplify=None) -> list[Token]:
     out: list[Token] = []
+    append = out.append
     pieces = _pieces if simplify is None else (lambda text, in_table: _simplified_pieces(text, in_table, simplify))
-
-    def add(text: str, where: str, in_table: bool, row_start: bool) -> None:
-        if len(out) >= MAX_TOKENS:
-            raise RejectedFile(f"内容过于零散（超过 {MAX_TOKENS // 10000} 万个文字片段），不像是一份年度报告",
-                               "too_large")
-        for raw, t, key in pieces(text, in_table):
-            out.append(Token(raw, t, key, where, in_table, row_start, len(out)))
-            row_start = False
-
+    # (written out flat, without a helper per cell: this loop runs for every cell of every report)
     for b in doc.blocks:
         if b.kind == "text":
-            add(b.text, b.where, False, True)
+            row_start = True
+            for raw, t, key in pieces(b.text, False):
+                append(Token(raw, t, key, b.where, False, row_start, len(out)))
+                row_start = False
         else:
             for row in b.rows:
-                for j, c in enumerate(row):
-                    add(c.text, c.where, True, j == 0)
+                row_start = True
+                for c in row:
+                    if len(out) >= MAX_TOKENS:
+                        raise _too_many_tokens()
+                    for raw, t, key in pieces(c.text, True):
+                        append(Token(raw, t, key, c.where, True, row_start, len(out)))
+                        row_start = False
+        if len(out) >= MAX_TOKENS:
+            raise _too_many_tokens()
     return out
+
+
+def _too_many_tokens() -> RejectedFile:
+    return RejectedFile(f"内容过于零散（超过 {MAX_TOKENS // 10000} 万个文字片段），不像是一份年度报告", "too_large")
 
 
 @lru_cache(maxsize=1 << 16)
