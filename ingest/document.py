@@ -58,13 +58,23 @@ class Document:
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
 
-    def plain_text(self) -> str:
-        """All text of the document, tables included (cells joined by spaces), one block per line."""
+    def plain_text(self, limit: int | None = None) -> str:
+        """All text of the document, tables included (cells joined by spaces), one block per line.
+
+        With ``limit``, only the first ``limit`` characters (built no further than needed).
+        """
         out: list[str] = []
+        size = 0
         for b in self.blocks:
             if b.kind == "text":
                 out.append(b.text)
+                size += len(b.text) + 1
             else:
                 for row in b.rows:
-                    out.append(" ".join(c.text for c in row))
-        return "\n".join(out)
+                    line = " ".join(c.text for c in row)
+                    out.append(line)
+                    size += len(line) + 1
+            if limit is not None and size > limit:     # (the joining newline needs the next block)
+                break
+        text = "\n".join(out)
+        return text if limit is None else text[:limit]

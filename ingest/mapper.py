@@ -287,12 +287,18 @@ def _s3_row_keys(row: str) -> tuple[str, ...]:
     return tuple(f"s3.{row}.{col}" for col in layout()["s3"]["columns"])
 
 
-def _emit_s3(rows: list[_Row], template: str, cols: list[str], infos: dict, out: Mapping) -> None:
+@lru_cache(maxsize=8)
+def _s3_groups(template: str) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each 表三 group's row keys, and its label (shared between reports: never mutate)."""
     group_children: dict[str, list[str]] = {}
     for d in s3_rows_for(template):
         if d.get("group"):
             group_children.setdefault(d["group"], []).append(d["key"])
-    group_labels = {g["id"]: g["label"] for g in s3_groups_for(template)}
+    return group_children, {g["id"]: g["label"] for g in s3_groups_for(template)}
+
+
+def _emit_s3(rows: list[_Row], template: str, cols: list[str], infos: dict, out: Mapping) -> None:
+    group_children, group_labels = _s3_groups(template)
     for r in rows:
         cells, surplus = fit_values(r.values, len(cols))
         if r.kind == "group":
@@ -301,7 +307,7 @@ def _emit_s3(rows: list[_Row], template: str, cols: list[str], infos: dict, out:
                                             group_labels[r.ident], f"s3.group.{r.ident}"))
             if any(v.kind != "blank" for v, _ in cells) and r.ident in group_children:
                 out.extras.append(Extra("表三", r.label, [v.raw for v, _ in cells], r.where,
-                                        kind="subtotal", children=group_children[r.ident]))
+                                        kind="subtotal", children=list(group_children[r.ident])))
             continue
         if r.kind == "extra":
             if any(v.kind != "blank" for v, _ in cells):
@@ -314,7 +320,7 @@ def _emit_s3(rows: list[_Row], template: str, cols: list[str], infos: dict, out:
         for key, (cv, tok) in zip(_s3_row_keys(r.ident), cells, strict=False):
             if key in infos and key not in out.cells:
                 out.cells[key] = MappedCell(key, cv, tok.where)
-        if any(v.kind != "blank" for v, _ in surplus):
+        if surplus and any(v.kind != "blank" for v, _ in surplus):
             out.extras.append(Extra("表三", r.label, [v.raw for v, _ in surplus], surplus[0][1].where,
                                     kind="surplus"))
 

@@ -26,7 +26,7 @@ from ingest.rules.structure import (
 )
 from ingest.rules.within import check_all
 from ingest.templates import key_infos
-from ingest.textnorm import looks_traditional, to_simplified
+from ingest.textnorm import TRADITIONAL_SAMPLE_CHARS, looks_traditional, to_simplified
 from ingest.tokens import Token, find_headings, table_regions, tokenize
 
 MONEY_KEYS = ("s2.procurement.amount", "s2.fee.amount")
@@ -66,7 +66,7 @@ def _sections(tokens: list[Token], headings: dict[str, int]) -> dict[str, str]:
 
 def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     simplify = None
-    if looks_traditional(doc.plain_text()):
+    if looks_traditional(doc.plain_text(limit=TRADITIONAL_SAMPLE_CHARS)):
         simplify = to_simplified
     tokens = tokenize(doc, simplify)
     if not any(t.key for t in tokens):

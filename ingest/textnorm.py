@@ -56,8 +56,11 @@ def strip_enum(label: str) -> str:
 _TRADITIONAL_RE = re.compile("[" + "".join(sorted(_TRADITIONAL_HINTS)) + "]")
 
 
+TRADITIONAL_SAMPLE_CHARS = 5000   # the beginning of a document that decides whether it is 繁体
+
+
 def looks_traditional(text: str) -> bool:
-    return len(_TRADITIONAL_RE.findall(text, 0, 5000)) >= 8
+    return len(_TRADITIONAL_RE.findall(text, 0, TRADITIONAL_SAMPLE_CHARS)) >= 8
 
 
 @cache
