@@ -104,6 +104,16 @@ def test_old_word_message_tells_what_to_do() -> None:
     assert err.reason == "不支持的文件格式（旧版 Word .doc），请另存为 .docx 后再导入"
 
 
+def test_many_leading_comments_are_sniffed_in_linear_time() -> None:
+    """The fuzz run's find: a file starting with many ``<!--x-->`` and then plain text made the HTML sniffing regex
+    backtrack exponentially (20 comments: 0.25 s; 100: minutes).  Hang guard, not a timing test."""
+    from tests.fuzzkit import cpu_budget
+
+    with cpu_budget(10):
+        assert detect_format(b"<!--x-->" * 12_000 + "一、总体情况".encode(), "r.txt") == "text"
+        assert detect_format(b"<!--x-->" * 400 + b"<html><body>x</body></html>", "r.txt") == "html"
+
+
 def test_extension_without_matching_content() -> None:
     assert _rejected(b"hello, not a pdf", "fake.pdf").reason == "不是有效的 PDF 文件，或文件已损坏"
     assert "不是有效的 Word" in _rejected(b"hello, not a docx", "fake.docx").reason
@@ -250,3 +260,13 @@ def test_read_document_dispatches_samples(samples_dir: Path, ext: str) -> None:
     assert doc.format == ext
     assert doc.source == str(path)
     assert sum(b.kind == "table" for b in doc.blocks) >= 3
+
+
+@pytest.mark.parametrize("limit", [0, 1, 7, 8, 30, 5000])
+def test_plain_text_limit_is_the_beginning_of_the_whole_text(limit: int) -> None:
+    from ingest.document import Block, Cell, Document
+
+    blocks = [Block.paragraph("一、总体情况"), Block.table([[Cell("本年新收"), Cell("3")], [Cell("上年结转"), Cell("0")]]),
+              Block.paragraph("今年收到申请3件。" * 20)]
+    doc = Document(source="x", format="text", blocks=blocks)
+    assert doc.plain_text(limit=limit) == doc.plain_text()[:limit]
