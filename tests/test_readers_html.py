@@ -268,3 +268,25 @@ def test_moderately_deep_sloppy_html_is_fine() -> None:
     body = "<div>" + "<p>一、总体情况<span>x" * 600 + "</div>" + "<ul>" + "<li>项" * 500 + "</ul>"
     doc = read(page(body), "sloppy.html")
     assert paragraphs(doc)[0].startswith("一、总体情况")
+
+
+@pytest.mark.parametrize("where", ["paragraphs", "cells"])
+def test_page_with_too_much_text_is_refused(where: str) -> None:
+    """The text limit counts what the article yields, paragraphs and table cells alike."""
+    chunk = "年" * 10_000
+    n = limits.MAX_TEXT_CHARS // len(chunk) + 2
+    if where == "paragraphs":
+        inner = "".join(f"<p>{chunk}</p>" for _ in range(n))
+    else:
+        inner = "<table>" + "".join(f"<tr><td>本年新收</td><td>{chunk}</td></tr>" for _ in range(n)) + "</table>"
+    page = f"<html><body><div><p>一、总体情况</p>{inner}</div></body></html>".encode()
+    with pytest.raises(RejectedFile) as info:
+        read(page, "long.html")
+    assert info.value.code == "too_large" and "文字内容过长" in info.value.reason
+
+
+def test_page_just_under_the_text_limit_is_read() -> None:
+    chunk = "年" * 10_000
+    inner = "".join(f"<p>{chunk}</p>" for _ in range(limits.MAX_TEXT_CHARS // len(chunk) - 1))
+    doc = read(f"<html><body><div><p>一、总体情况</p>{inner}</div></body></html>".encode(), "long.html")
+    assert sum(len(b.text) for b in doc.blocks) > limits.MAX_TEXT_CHARS - 20_000

@@ -102,7 +102,7 @@ def read(data: bytes, source: str) -> Document:
     header = _header_blocks(body, article, doc_title)
     walker.walk_container(article, 0)
     blocks = _dedupe_title(header, walker.blocks)
-    check_text_size(sum(len(b.text) + sum(len(c.text) for r in b.rows for c in r) for b in blocks))
+    check_text_size(walker.chars + sum(len(b.text) for b in header))
     return Document(source=source, format="html", blocks=blocks, encoding=encoding)
 
 
@@ -445,6 +445,7 @@ class _Walker:
         self.tables = 0
         self.cells = 0
         self.paragraphs = 0
+        self.chars = 0           # text emitted so far (the document's size limit)
         self.cell_mode = False   # inside a data-table cell: collect lines, never emit tables
 
     # -- paragraphs --------------------------------------------------------------------------
@@ -454,6 +455,7 @@ class _Walker:
         text = _clean("".join(self.line))
         self.line.clear()
         if text:
+            self.chars += len(text)
             self.paragraphs += 1
             self.blocks.append(Block.paragraph(text, f"正文第{self.paragraphs}段"))
 
@@ -512,6 +514,7 @@ class _Walker:
         if self.cells > limits.MAX_TABLE_CELLS:
             raise too_many_cells()
         out_rows: list[list[Cell]] = []
+        chars = 0
         for r_idx, row in enumerate(rows, start=1):
             out: list[Cell] = []
             for c_idx, cell in enumerate(row, start=1):
@@ -519,11 +522,13 @@ class _Walker:
                 colspan, rowspan = attrs.get("colspan"), attrs.get("rowspan")
                 # fast path (most cells): at most one non-blank text node, no line structure to keep
                 raw = cell.text(deep=True, separator="\x00", skip_empty=True)
-                out.append(Cell(_clean(raw) if "\x00" not in raw else self.cell_lines(cell, depth + 1),
-                                _cell_where(n, r_idx, c_idx),
+                text = _clean(raw) if "\x00" not in raw else self.cell_lines(cell, depth + 1)
+                chars += len(text)
+                out.append(Cell(text, _cell_where(n, r_idx, c_idx),
                                 _span(colspan, 1000) if colspan else 1,
                                 _span(rowspan, 65534) if rowspan else 1))
             out_rows.append(out)
+        self.chars += chars
         self.blocks.append(Block.table(out_rows, f"表格{n}"))
 
     @staticmethod
