@@ -290,3 +290,20 @@ def test_page_just_under_the_text_limit_is_read() -> None:
     inner = "".join(f"<p>{chunk}</p>" for _ in range(limits.MAX_TEXT_CHARS // len(chunk) - 1))
     doc = read(f"<html><body><div><p>一、总体情况</p>{inner}</div></body></html>".encode(), "long.html")
     assert sum(len(b.text) for b in doc.blocks) > limits.MAX_TEXT_CHARS - 20_000
+
+
+def test_marker_nodes_fall_back_to_a_node_by_node_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast search counts text nodes in the body's joined text; when that count cannot be
+    trusted (here: a separator that also occurs inside the text), every node is tested instead."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from ingest.readers import html as reader
+
+    page = ("<html><body><div><a>行政复议</a><p>一、总体情况</p><p>其他</p>"
+            "<table><tr><td>本年新收</td><td>3</td></tr><tr><td>上年结转</td><td>0</td></tr></table>"
+            "</div></body></html>")
+    body = LexborHTMLParser(page).body
+    fast = [n.text_content for n in reader._marker_text_nodes(body)]
+    assert fast == ["行政复议", "一、总体情况", "本年新收", "上年结转"]
+    monkeypatch.setattr(reader, "_NODE_SEP", "年")        # occurs inside 本年新收: the count is off
+    assert [n.text_content for n in reader._marker_text_nodes(body)] == fast

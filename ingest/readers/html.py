@@ -19,10 +19,8 @@ of their own and its plain cells become paragraphs.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter
 from functools import lru_cache
-from itertools import accumulate
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -226,8 +224,14 @@ def _marker_text_nodes(body: LexborNode) -> list[LexborNode]:
     to pick out the hits, instead of running regexes on each of the page's hundreds of nodes.
     """
     text = body.text(deep=True, separator=_NODE_SEP, skip_empty=False)
-    ends = list(accumulate(len(p) + 1 for p in text.split(_NODE_SEP)))
-    hits = sorted({bisect_right(ends, m.start()) for m in _MARKER_RE.finditer(text)})
+    # a hit's text node is the number of separators before it (counted in C, from the previous hit on)
+    hits: list[int] = []
+    index = pos = 0
+    for m in _MARKER_RE.finditer(text):
+        index += text.count(_NODE_SEP, pos, m.start())
+        pos = m.start()
+        if not hits or hits[-1] != index:
+            hits.append(index)
     if not hits:
         return []
     found: list[LexborNode] = []
