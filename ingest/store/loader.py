@@ -80,8 +80,9 @@ def worker_init() -> None:
     Workers leave Ctrl-C to the main process, which stops them (a worker dying of
     KeyboardInterrupt mid-task can leave ProcessPoolExecutor waiting forever).  The objects the
     worker inherited (modules, parser tables) are frozen out of the cyclic garbage collector:
-    its full collections then scan only what the parses allocate (about 4% of parse time on a
-    batch), and leave the inherited memory pages shared with the parent.
+    its collections then scan only what the parses allocate (measured on demo HTML: the
+    collector's share of parse time falls from 2.9% to 2.0%), and they no longer touch, and so
+    copy, the memory pages the worker shares with the parent.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.freeze()
