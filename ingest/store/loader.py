@@ -8,6 +8,7 @@ writing happens in this process only (one writer).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import multiprocessing
@@ -17,7 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -74,6 +75,25 @@ def _parse_task(parser: Parser, path: str) -> tuple[str, object]:
         return "error", f"解析时发生内部错误（{type(e).__name__}: {e}）"[:MAX_REASON]
 
 
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back while worker processes are forked.
+
+    A SIGINT that lands during ``os.fork()`` runs Python's handler inside an at-fork hook (the
+    logging module's lock release), where the KeyboardInterrupt cannot propagate: it is printed
+    as "Exception ignored … Traceback" and lost, and the load goes on.  Held back, it arrives
+    right after the fork as an ordinary KeyboardInterrupt, which stops the load plainly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield                              # (signals are only delivered to the main thread)
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def worker_init() -> None:
     """Set up a parse worker.
 
@@ -85,6 +105,7 @@ def worker_init() -> None:
     copy, the memory pages the worker shares with the parent.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # forked while held: see _ctrl_c_held
     gc.freeze()
 
 
@@ -126,7 +147,9 @@ def parse_items(items: list[FileItem], parser: Parser, workers: int | None = Non
         pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context(method),
                                    initializer=worker_init)
         try:
-            for item, outcome in zip(items, pool.map(task, [i.path for i in items], chunksize=chunk), strict=False):
+            with _ctrl_c_held():            # the workers are forked when the first task is submitted
+                outcomes = pool.map(task, [i.path for i in items], chunksize=chunk)
+            for item, outcome in zip(items, outcomes, strict=False):
                 _apply(item, outcome)
                 done += 1
                 if bar:
