@@ -313,25 +313,66 @@ def run_load(paths: list[str], db_path: str = DEFAULT_DB, manifest: str | None =
     except ManifestError as e:
         print(f"入库未开始：{e}", file=err)
         return 2
-    try:
-        summary = load_files(paths, db_path, pins, progress, parser, workers, lock_timeout, err)
-    except (KeyboardInterrupt, duckdb.InterruptException):
+    with _noting_ctrl_c() as ctrl_c:
+        try:
+            summary = load_files(paths, db_path, pins, progress, parser, workers, lock_timeout, err)
+        except (KeyboardInterrupt, duckdb.InterruptException):
+            interrupted = True
+        except Exception as e:
+            if not ctrl_c.pressed:
+                return _load_failed(e, err)
+            interrupted = True            # DuckDB 2.0 reports Ctrl-C inside a query as RuntimeError
+        else:
+            interrupted = False
+    if interrupted:
         print("入库已中断，数据库保持本次运行之前的状态", file=err)
         return 130
-    except StoreBusy as e:
-        print(f"入库未开始：{e}", file=err)
-        return 3
-    except DatabaseCorrupt as e:
-        print(f"入库未进行：{e}", file=err)
-        return 1
-    except DiskFull as e:
-        print(f"入库失败：{e}", file=err)
-        return 1
-    except ImportError as e:
-        print(f"入库失败，数据库保持本次运行之前的状态：解析模块无法加载（{e}）", file=err)
-        return 1
-    except Exception as e:
-        print(f"入库失败，数据库保持本次运行之前的状态：{type(e).__name__}: {e}", file=err)
-        return 1
     print(format_summary(summary), file=out)
     return 0
+
+
+@dataclass(slots=True)
+class _CtrlC:
+    pressed: bool = False     # Ctrl-C came during the block
+
+
+@contextlib.contextmanager
+def _noting_ctrl_c() -> Iterator[_CtrlC]:
+    """Note whether Ctrl-C was pressed during the block (it still raises KeyboardInterrupt as usual).
+
+    DuckDB 2.0 turns a Ctrl-C that lands during a query into ``RuntimeError('Query interrupted')``
+    and swallows the KeyboardInterrupt, so the exception alone does not tell an interrupted load
+    from a failed one.  Only in the main thread, and only where Python's own handler is installed
+    (a process started with SIGINT ignored keeps ignoring it).
+    """
+    state = _CtrlC()
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield state
+        return
+
+    def handler(signum, frame):
+        state.pressed = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _load_failed(e: Exception, err: TextIO) -> int:
+    """The message and exit status of a load that failed (the database is as before)."""
+    if isinstance(e, StoreBusy):
+        print(f"入库未开始：{e}", file=err)
+        return 3
+    if isinstance(e, DatabaseCorrupt):
+        print(f"入库未进行：{e}", file=err)
+    elif isinstance(e, DiskFull):
+        print(f"入库失败：{e}", file=err)
+    elif isinstance(e, ImportError):
+        print(f"入库失败，数据库保持本次运行之前的状态：解析模块无法加载（{e}）", file=err)
+    else:
+        print(f"入库失败，数据库保持本次运行之前的状态：{type(e).__name__}: {e}", file=err)
+    return 1
