@@ -15,9 +15,16 @@ Every cell and paragraph carries ``where``: a human-readable location in the sou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 SourceFormat = Literal["text", "html", "docx", "pdf"]
+
+
+@lru_cache(maxsize=4096)
+def table_cell_where(table: int, row: int, col: int) -> str:
+    """``表格2 第3行第4格``: where a table cell sits (cached: a CJK f-string per cell is slow)."""
+    return f"表格{table} 第{row}行第{col}格"
 
 
 @dataclass(slots=True)   # not frozen only for speed (see Token); treat as immutable

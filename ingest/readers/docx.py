@@ -23,7 +23,7 @@ import zipfile
 from lxml import etree
 
 from ingest import limits
-from ingest.document import Block, Cell, Document
+from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
 from ingest.sniff import check_text_size, strip_invisible, too_many_cells
 
@@ -280,7 +280,7 @@ class _Walker:
                 self.cells += 1
                 if self.cells > limits.MAX_TABLE_CELLS:
                     raise too_many_cells()
-                cell = [self.cell_text(tc, pending), span, 1, f"表格{n} 第{r_idx}行第{c_idx}格"]
+                cell = [self.cell_text(tc, pending), span, 1, table_cell_where(n, r_idx, c_idx)]
                 row_out.append(cell)
                 for k in range(col, col + span):
                     if vmerge is not None:   # restart

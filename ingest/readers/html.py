@@ -25,7 +25,7 @@ from functools import lru_cache
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest import limits
-from ingest.document import Block, Cell, Document
+from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
 from ingest.sniff import check_text_size, decode_text, strip_invisible, too_many_cells
 
@@ -528,7 +528,7 @@ class _Walker:
                 raw = cell.text(deep=True, separator="\x00", skip_empty=True)
                 text = _clean(raw) if "\x00" not in raw else self.cell_lines(cell, depth + 1)
                 chars += len(text)
-                out.append(Cell(text, _cell_where(n, r_idx, c_idx),
+                out.append(Cell(text, table_cell_where(n, r_idx, c_idx),
                                 _span(colspan, 1000) if colspan else 1,
                                 _span(rowspan, 65534) if rowspan else 1))
             out_rows.append(out)
@@ -543,11 +543,6 @@ class _Walker:
         sub.walk(cell, depth)
         sub.flush()
         return "\n".join(b.text for b in sub.blocks)
-
-
-@lru_cache(maxsize=4096)
-def _cell_where(table: int, row: int, col: int) -> str:
-    return f"表格{table} 第{row}行第{col}格"      # (cached: building a CJK f-string per cell is slow)
 
 
 def _rows(table: LexborNode) -> list[list[LexborNode]]:

@@ -40,7 +40,7 @@ from pdfplumber.table import Table
 from pdfplumber.utils.exceptions import PdfminerException
 
 from ingest import limits
-from ingest.document import Block, Cell, Document
+from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
 from ingest.sniff import check_text_size, strip_invisible, too_many_cells
 
@@ -526,7 +526,7 @@ class _Reader:
                 self.cells += 1
                 if self.cells > limits.MAX_TABLE_CELLS:
                     raise too_many_cells()
-                out.append(Cell(text, f"第{number}页 表格{n} 第{r_idx}行第{c_idx}格", colspan, rowspan))
+                out.append(Cell(text, f"第{number}页 {table_cell_where(n, r_idx, c_idx)}", colspan, rowspan))
             if any(c.text for c in out):
                 rows.append(out)
         return Block.table(rows, f"第{number}页 表格{n}") if rows else None
