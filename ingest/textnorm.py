@@ -70,6 +70,16 @@ def _t2s():
     return OpenCC("t2s")
 
 
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+# Some 繁体 conversion tools print the pinyin of each converted character after it: 根據(jù), 報(bào)告.
+_PINYIN_NOTE = re.compile(rf"[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[)）]")
+
+
+def strip_pinyin_notes(text: str) -> str:
+    """``報(bào)告`` → ``報告``: a bracketed toned pinyin syllable is never part of a report's wording."""
+    return _PINYIN_NOTE.sub("", text)
+
+
 def to_simplified(text: str) -> str:
     """Traditional → Simplified (mirror sites serve 繁体, spec §12.1); only called when needed."""
-    return _t2s().convert(text)
+    return _t2s().convert(strip_pinyin_notes(text))
