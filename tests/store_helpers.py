@@ -1,7 +1,7 @@
 """Realistic parse results for store tests, built without the parser.
 
 A parse result has the shape of ``ingest.parse.parse_file`` (cli.md object + extensions, see
-docs/helpers-brief.md).  :func:`make_result` fills every canonical key of a template with
+docs/parse-output.md).  :func:`make_result` fills every canonical key of a template with
 figures that satisfy the table identities, so that only the defects a test injects show up.
 :func:`write_result_file` / :func:`json_parser` let a real ``run_load`` (in this process or a
 subprocess) read such results from ``.rpt`` files.
