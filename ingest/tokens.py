@@ -86,8 +86,13 @@ def _simplified_pieces(text: str, in_table: bool, simplify) -> list[tuple[str, s
     return [(simplify(raw), t, squash(t))]
 
 
-_VALUE = r"(?:[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?|/|／|—|-|－|无)"
+_VALUE = r"(?:[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?(?:[（(][^（）()\s]{1,30}[）)])?|/|／|—|-|－|无)"
 _RUN = re.compile(rf"^(?P<label>.*?[^\d\s.,+-])??\s*(?P<values>{_VALUE}(?:[ \t\u3000]+{_VALUE})+)$")
+_TABLE_ROW_TAIL = re.compile(rf"(?:[ \t\u3000]+{_VALUE}){{5,}}$")
+# A row of one value (F2021 表二's 行政许可 97, 行政处罚\t7): a short label of words only — no digits, no
+# sentence punctuation — then one number.  Markers (无, —) after a label are left alone: in a sentence they
+# are words.
+_ONE_VALUE = re.compile(r"^(?P<label>[\u4e00-\u9fff（）()、“”]{2,30}?)[ \t\u3000]+(?P<value>[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?)$")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -98,13 +103,18 @@ def split_run_together(text: str, in_table: bool) -> tuple[str, ...] | None:
     sentences are left alone.
     """
     s = text.strip()
-    if len(s) > 80 or (not in_table and len(s) > 60) or (" " not in s and "\t" not in s and "\u3000" not in s):
+    if " " not in s and "\t" not in s and "\u3000" not in s:
+        return None
+    # A 表三 row flattened to one line carries a long label and seven values; a sentence never ends so.
+    long_row = len(s) <= 160 and _TABLE_ROW_TAIL.search(s) is not None
+    if (len(s) > 80 or (not in_table and len(s) > 60)) and not long_row:
         return None
     m = _RUN.match(s)
     if not m:
-        return None
+        one = _ONE_VALUE.match(s)
+        return (one.group("label"), one.group("value")) if one else None
     label = (m.group("label") or "").strip()
-    if label and (re.search(r"\d年|年\d|月|日", label) or len(label) > 40):
+    if label and (re.search(r"\d年|年\d|月|日", label) or len(label) > (70 if long_row else 40)):
         return None
     values = tuple(m.group("values").split())
     return ((label,) if label else ()) + values

@@ -8,7 +8,8 @@ from functools import lru_cache
 
 from ingest.textnorm import clean
 
-_NUMBER = re.compile(r"^([+-]?\d[\d,，]*(?:\.\d+)?)(万元|元|件|项|个|条)?$")
+# A number may carry a bracketed note ("55（含自然失效29件）"): the number is the value, the note stays in raw.
+_NUMBER = re.compile(r"^([+-]?\d[\d,，]*(?:\.\d+)?)(万元|元|件|项|个|条)?(?:[（(][^（）()]{1,30}[）)])?$")
 ZERO_MARKERS = {"-", "—", "——", "–", "－", "无", "〃"}
 NA_MARKERS = {"/", "／", "\\"}
 # No count or amount in a report comes near 10^15: a longer run of digits is a typo or junk, and past it a
