@@ -35,6 +35,12 @@ class Token:
     index: int
 
 
+# Markdown pasted from PDF-to-Markdown tools and chat assistants: "## 一、总体情况", "**（一）主动公开**", and
+# the |---|:---:| line under a table's first row.
+_MD_MARKS = re.compile(r"^(?:#{1,6}[ \t]*)?(?:\*\*|__)?(?P<body>.*?)(?:\*\*|__)?$", re.S)
+_MD_RULE = re.compile(r"^\s*:?-{3,}:?\s*$")
+
+
 def tokenize(doc: Document, simplify=None) -> list[Token]:
     out: list[Token] = []
     append = out.append
@@ -43,11 +49,16 @@ def tokenize(doc: Document, simplify=None) -> list[Token]:
     for b in doc.blocks:
         if b.kind == "text":
             row_start = True
-            for raw, t, key in pieces(b.text, False):
+            text = b.text
+            if text[:1] in "#*":
+                text = _MD_MARKS.sub(r"\g<body>", text)
+            for raw, t, key in pieces(text, False):
                 append(Token(raw, t, key, b.where, False, row_start, len(out)))
                 row_start = False
         else:
             for row in b.rows:
+                if row and row[0].text.lstrip()[:1] in ("-", ":") and all(_MD_RULE.match(c.text) for c in row):
+                    continue                      # a Markdown table's |---|---| line
                 row_start = True
                 for c in row:
                     if len(out) >= MAX_TOKENS:
