@@ -118,3 +118,21 @@ def test_blocked_reader_is_refused_by_the_backstop(tmp_path: Path, monkeypatch: 
     with pytest.raises(RejectedFile) as e:
         parse.parse_file(p)
     assert e.value.code == "timeout" and "0.2 秒" in e.value.reason
+
+
+def _budget_outcome_in_worker() -> str:
+    try:
+        with time_budget(0.2, wall_seconds=600):
+            _spin()
+    except ParseTimeout as e:
+        return e.kind
+    return "not stopped"
+
+
+def test_budget_works_in_a_pool_worker() -> None:
+    """The loader parses in worker processes: the CPU timer must fire there too."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(_budget_outcome_in_worker).result(timeout=300) == "cpu"
