@@ -12,4 +12,5 @@ MAX_DOCX_RATIO = 200                       # uncompressed / compressed size of o
 MAX_HTML_DEPTH = 400                       # nesting depth of HTML elements we walk
 MAX_PDF_PAGES = 200                        # pages of a PDF we read
 MAX_TABLE_CELLS = 20_000                   # cells across all tables of one document
-PARSE_SECONDS = 45                         # wall-clock budget for reading and parsing one file
+PARSE_SECONDS = 45                         # CPU-time budget for reading and parsing one file
+PARSE_WALL_FACTOR = 10                     # wall-clock backstop = this × PARSE_SECONDS (a file blocked on I/O)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ingest import PARSER_VERSION
+from ingest import PARSER_VERSION, limits
 from ingest.document import Document
 from ingest.errors import RejectedFile
-from ingest.limits import MAX_FILE_BYTES, PARSE_SECONDS
+from ingest.limits import MAX_FILE_BYTES
 from ingest.mapper import Mapping, map_s2, map_s3, map_s4
 from ingest.recognise import recognise
 from ingest.rules.cellview import CellView
@@ -51,8 +51,13 @@ def parse_file(path: str | Path, *, data: bytes | None = None, source: str | Non
         with time_budget():
             doc = read_document(data, str(path))
             return parse_document(doc, sha256=hashlib.sha256(data).hexdigest(), source=source or str(path))
-    except ParseTimeout:
-        raise RejectedFile(f"解析超时（超过 {PARSE_SECONDS} 秒），文件可能已损坏或结构异常", "timeout") from None
+    except ParseTimeout as e:
+        if e.kind == "wall":
+            wall = limits.PARSE_SECONDS * limits.PARSE_WALL_FACTOR
+            raise RejectedFile(f"解析超时（等待超过 {wall:g} 秒仍未读完），文件可能已损坏，"
+                               "或文件所在的磁盘、网络位置没有响应；请复制到本机后重试", "timeout") from None
+        raise RejectedFile(f"解析超时（处理用时超过 {limits.PARSE_SECONDS:g} 秒），文件可能已损坏或结构异常",
+                           "timeout") from None
 
 
 def _sections(tokens: list[Token], headings: dict[str, int]) -> dict[str, str]:

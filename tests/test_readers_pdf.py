@@ -246,15 +246,18 @@ def test_owner_password_only_pdf_is_readable() -> None:
 
 
 def test_unmapped_cid_text_needs_ocr() -> None:
-    # the same CID font without the Adobe-GB1 mapping (garbled by encryption) extracts as (cid:N)
+    # the same CID font naming a character collection pdfminer has no Unicode map for extracts as (cid:N)
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, encrypt=StandardEncryption("", "owner-secret"))
+    c = canvas.Canvas(buf)
     c.setFont(FONT, 12)
     c.drawString(72, 700, "一、总体情况")
     c.showPage()
     c.save()
+    data = buf.getvalue()
+    assert data.count(b"/Ordering (GB1) /Registry (Adobe)") == 1
+    data = data.replace(b"/Ordering (GB1) /Registry (Adobe)", b"/Ordering (XB1) /Registry (Adobx)")  # same length
     with pytest.raises(RejectedFile) as info:
-        read(buf.getvalue(), "cid.pdf")
+        read(data, "cid.pdf")
     assert info.value.code == "needs_ocr" and "编码" in info.value.reason
 
 
@@ -274,3 +277,38 @@ def test_corrupt_pdf() -> None:
     with pytest.raises(RejectedFile) as info:
         read(b"%PDF-1.4\n1 0 obj garbage\n%%EOF", "broken.pdf")
     assert info.value.reason == "不是有效的 PDF 文件，或文件已损坏"
+
+
+# ---------------------------------------------------------------------------------------------
+# Encryption: an owner password alone (restrictions, no password to open) is read normally.
+
+def _demo_pdf(monkeypatch: pytest.MonkeyPatch, encrypt: StandardEncryption | None) -> bytes:
+    import functools
+
+    import ingest.demo.render_pdf as render_pdf
+    from tests.reportkit import base_report
+
+    if encrypt is not None:
+        monkeypatch.setattr(render_pdf, "SimpleDocTemplate",
+                            functools.partial(render_pdf.SimpleDocTemplate, encrypt=encrypt))
+    return render_pdf.render_pdf(base_report())
+
+
+def test_owner_password_only_chinese_pdf_parses_like_the_plain_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.parse import parse_file
+
+    plain = _demo_pdf(monkeypatch, None)
+    locked = _demo_pdf(monkeypatch, StandardEncryption(userPassword="", ownerPassword="x", canPrint=1))
+    assert b"/Encrypt" in locked and b"/Encrypt" not in plain
+    expected = parse_file("plain.pdf", data=plain)["cells"]
+    assert expected
+    assert parse_file("locked.pdf", data=locked)["cells"] == expected
+
+
+def test_user_password_pdf_is_refused_in_plain_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.parse import parse_file
+
+    locked = _demo_pdf(monkeypatch, StandardEncryption(userPassword="secret", ownerPassword="x", canPrint=1))
+    with pytest.raises(RejectedFile) as info:
+        parse_file("locked.pdf", data=locked)
+    assert info.value.reason == "PDF 文件已加密（需要打开密码），请取消密码后再导入"

@@ -10,7 +10,7 @@ with a repeated header or with a row of empty cells (the part of a row-spanning 
 the new page).  Rows whose cells are all empty are dropped; everything else is kept, since the
 mapper walks table tokens in order and a repeated header is harmless to it.
 
-Refused: files pdfminer cannot open, encrypted files, more than ``limits.MAX_PDF_PAGES`` pages,
+Refused: files pdfminer cannot open, files that need a password to open, more than ``limits.MAX_PDF_PAGES`` pages,
 content streams that inflate beyond a sane size, and PDFs with no extractable text (scanned
 pages: code ``needs_ocr``) — an empty extraction is never passed on as a document (§12.7).
 """
@@ -161,6 +161,8 @@ def read(data: bytes, source: str) -> Document:
         doctop = 0.0
         for number, page_obj in enumerate(page_objs, start=1):
             _check_streams(page_obj, number)
+            if pdf.doc.decipher:
+                _repair_cid_system_info(page_obj)
             page = _Page(pdf, page_obj, page_number=number, initial_doctop=doctop)
             doctop += page.height
             try:
@@ -264,6 +266,60 @@ def _check_streams(page_obj: PDFPage, number: int) -> None:
             raise RejectedFile(
                 f"PDF 第{number}页的内容解压后体积异常（疑似压缩炸弹），已拒绝", "unsafe"
             )
+
+
+# The character collection a predefined CJK CMap (the font's /Encoding) belongs to.
+_CMAP_COLLECTIONS = (
+    (("UniGB", "GB", "GBK", "GBT", "GBpc", "GBK2K"), b"GB1"),
+    (("UniCNS", "B5", "ETen", "HK", "CNS"), b"CNS1"),
+    (("UniJIS", "90ms", "90pv", "83pv", "Add-", "EUC-", "Ext-", "NWP-", "RKSJ-"), b"Japan1"),
+    (("UniKS", "KSC"), b"Korea1"),
+)
+
+
+def _collection_of(encoding: str | None) -> bytes | None:
+    if not encoding or encoding in ("Identity-H", "Identity-V"):
+        return None
+    for prefixes, ordering in _CMAP_COLLECTIONS:
+        if any(encoding.startswith(p) for p in prefixes):
+            return ordering
+    return None
+
+
+def _repair_cid_system_info(page_obj: PDFPage) -> None:
+    """Give an encrypted PDF's CID fonts back the character collection the producer left unencrypted.
+
+    Some producers (reportlab among them) encrypt the content but write the /CIDSystemInfo
+    strings of a font in plain text; pdfminer decrypts them into noise, finds no Unicode map and
+    extracts ``(cid:N)``, while a browser reads the text.  A font with a predefined CJK CMap as
+    its /Encoding names its collection anyway (UniGB-UCS2-H → Adobe-GB1): noise is replaced
+    with that.  Fonts whose strings decrypt to plain names are left alone.
+    """
+    try:
+        fonts = resolve1(resolve1(page_obj.resources or {}).get("Font")) or {}
+        if not isinstance(fonts, dict):
+            return
+        for ref in list(fonts.values())[:200]:
+            font = resolve1(ref)
+            if not isinstance(font, dict) or _name(font.get("Subtype")) != "Type0":
+                continue
+            ordering = _collection_of(_name(font.get("Encoding")))
+            descendants = resolve1(font.get("DescendantFonts"))
+            if ordering is None or not isinstance(descendants, list) or not descendants:
+                continue
+            cid_font = resolve1(descendants[0])
+            info = resolve1(cid_font.get("CIDSystemInfo")) if isinstance(cid_font, dict) else None
+            if not isinstance(info, dict):
+                continue
+            registry, order = resolve1(info.get("Registry")), resolve1(info.get("Ordering"))
+            if not (_plain_name(registry) and _plain_name(order)):
+                info["Registry"], info["Ordering"] = b"Adobe", ordering
+    except Exception:
+        return   # malformed resources: pdfminer will complain (→ corrupt) or ignore them
+
+
+def _plain_name(value: object) -> bool:
+    return isinstance(value, bytes) and value.isascii() and value.decode("ascii").isprintable()
 
 
 def _decoded_size(data: bytes, filters: list, limit: int) -> int:
