@@ -14,7 +14,7 @@ from ingest.document import Document
 from ingest.errors import RejectedFile
 from ingest.limits import MAX_FILE_BYTES
 from ingest.mapper import Mapping, map_s2, map_s3, map_s4
-from ingest.recognise import recognise
+from ingest.recognise import explainer_title, recognise
 from ingest.rules.cellview import CellView
 from ingest.rules.narrative import check_meta, check_narrative
 from ingest.rules.structure import (
@@ -79,6 +79,10 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     headings = find_headings(tokens)
     sections = _sections(tokens, headings)
     meta = recognise(tokens, sections)
+    explainer = explainer_title(tokens)
+    if explainer:
+        raise RejectedFile(f"不是年度报告：这是对年度报告的解读材料（标题“{explainer}”），请导入报告原文",
+                           "not_a_report")
     if meta.year is None and meta.template == "unknown" and len(headings) < 2:
         raise RejectedFile("不像是政府信息公开工作年度报告（未找到报告标题、年度或报告的章节与统计表）", "not_a_report")
 

@@ -287,3 +287,16 @@ def _published(tokens: list[Token]) -> str | None:
         if m:
             return _valid_date(m.group("y"), m.group("m"), m.group("d"))
     return None
+
+
+# An explainer of a report ("图解：…年度报告", "《…年度报告》政策解读", "一图读懂…") is not the report.
+_EXPLAINER = re.compile(r"图解|解读|一图读懂|图说|读懂")
+_REPORT_TITLE = re.compile(r"政府信息公开(?:工作)?(?:年度)?报告")
+
+
+def explainer_title(tokens: list[Token]) -> str | None:
+    """The title line when it names the report and calls itself an explainer of it."""
+    for tok in tokens[:12]:
+        if len(tok.key) <= 80 and _REPORT_TITLE.search(tok.key) and _EXPLAINER.search(tok.key):
+            return tok.text
+    return None

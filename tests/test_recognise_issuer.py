@@ -109,3 +109,21 @@ def test_old_outline_headings_do_not_make_a_legacy_template(tmp_path: Path) -> N
     body = ("一、总体情况\n（一）主动公开\n2020年主动公开信息20条。\n（二）依申请公开政府信息情况\n"
             "全年未收到申请。\n（三）政府信息公开的收费及减免情况\n未收取费用。\n")
     assert _parse(tmp_path, head, 2020, body)["template"] == "unknown"
+
+
+@pytest.mark.parametrize("title", [
+    "图解：示例镇2024年政府信息公开工作年度报告",
+    "《示例镇2024年政府信息公开工作年度报告》政策解读",
+    "一图读懂示例镇2024年度政府信息公开工作年度报告",
+])
+def test_an_explainer_is_refused_as_not_a_report(tmp_path: Path, title: str) -> None:
+    from ingest.errors import RejectedFile
+
+    with pytest.raises(RejectedFile) as e:
+        _parse(tmp_path, title, 2024)
+    assert e.value.reason.startswith("不是年度报告") and "解读材料" in e.value.reason
+
+
+def test_a_report_page_with_a_解读_link_in_its_chrome_is_read(tmp_path: Path) -> None:
+    got = _parse(tmp_path, "首页\n政策解读\n示例镇2024年政府信息公开工作年度报告", 2024)
+    assert got["unit"] == "示例镇"
