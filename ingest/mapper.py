@@ -125,6 +125,7 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
     rows: list[_Row] = []
     current: _Row | None = None
     table: str | None = None
+    header_units: dict[str, str] = {}
     row_mark = -1
     for tok in tokens:
         if tok.row_start:
@@ -143,6 +144,12 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
         if cv.is_value:
             if current is not None:
                 current.values.append((cv, tok))
+            continue
+        hm = _HEADER_UNIT.search(tok.key)
+        # (not the template's own header: F2021 prints 本年收费金额（单位：万元） in every report)
+        if hm and tok.key not in header_labels and _match_s2_row(tok.key) is None:
+            header_units[table] = hm.group(1)       # "采购总金额（万元）": the unit of the cells below
+            current = None
             continue
         row = _match_s2_row(tok.key)
         if row is not None:
@@ -190,10 +197,17 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
         for col, (cv, tok) in zip(cols, cells, strict=False):
             key = f"s2.{r.ident}.{col}"
             if key in infos and key not in out.cells:
+                unit = header_units.get(r.table)
+                if unit and cv.kind == "number" and cv.unit is None and infos[key].kind == "money":
+                    cv = CellValue(cv.raw, cv.kind, cv.value, unit)
                 out.cells[key] = MappedCell(key, cv, tok.where)
         if any(v.kind != "blank" for v, _ in surplus):
             out.extras.append(Extra(f"表二 第二十条第（{sub}）项", r.label, [v.raw for v, _ in surplus],
                                     surplus[0][1].where, kind="surplus"))
+
+
+# a money column's header that prints the unit: 采购总金额（万元）, 金额（单位：元）
+_HEADER_UNIT = re.compile(r"金额[(（](?:单位[:：])?(万元|元)[)）]")
 
 
 # ------------------------------------------------------------------ section 三

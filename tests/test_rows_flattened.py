@@ -101,3 +101,18 @@ def test_a_sentence_ending_in_a_number_is_not_split(tmp_path: Path) -> None:
     assert split_run_together("行政许可 97", True) == ("行政许可", "97")
     assert split_run_together("全年共收到申请，其中网上申请 3", False) is None
     assert split_run_together("2023年1月 3", False) is None
+
+
+@pytest.mark.parametrize(("header", "unit"), [("采购总金额（万元）", "万元"), ("采购总金额（单位：元）", "元")])
+def test_a_unit_printed_in_the_header_is_the_unit_of_the_cells(tmp_path: Path, header: str, unit: str) -> None:
+    """F2019 表二 第（九）项 with the unit in its column header: the bare amount below has that unit (no S2A-6)."""
+    report = base_report("2019", s2__procurement__amount="12.5")
+    text = render(report, "text").decode("utf-8")
+    assert "\t采购总金额\n" in text
+    got = _cells(tmp_path, text.replace("\t采购总金额\n", f"\t{header}\n"))
+    assert got["cells"]["s2.procurement.amount"] == 12.5
+    assert got["units"]["s2.procurement.amount"] == unit
+    assert not [f for f in got["findings"] if f["rule"] == "S2A-6"]
+    bare = _cells(tmp_path, text)          # without the header unit the amount's unit is unknown
+    assert bare["units"]["s2.procurement.amount"] is None
+    assert [f for f in bare["findings"] if f["rule"] == "S2A-6"]
