@@ -116,3 +116,19 @@ def test_a_unit_printed_in_the_header_is_the_unit_of_the_cells(tmp_path: Path, h
     bare = _cells(tmp_path, text)          # without the header unit the amount's unit is unknown
     assert bare["units"]["s2.procurement.amount"] is None
     assert [f for f in bare["findings"] if f["rule"] == "S2A-6"]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("第二十条第（五）项", "第二十一条第（五）项"),     # caption typo: 第二十一条 for 第二十条
+    ("第二十条第（六）项", "第二十条第"),               # caption cut short: the item number lost
+    ("现行有效件数", "现行有效件"),                     # header cells cut short by the page
+    ("本年处理决定数量", "本年处理决"),
+])
+def test_damaged_captions_and_headers(tmp_path: Path, old: str, new: str) -> None:
+    report = base_report("2021", s2__license__decisions="97", s2__penalty__decisions="7")
+    text = _flatten(render(report, "text").decode("utf-8"))
+    want = _cells(tmp_path, text)["cells"]
+    assert old in text
+    got = _cells(tmp_path, text.replace(old, new, 1))
+    assert got["cells"] == want
+    assert not got.get("extra_cells")
