@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ingest.readers import upload_extensions
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "data/nianbao.duckdb"
 
 # Uploads (数据管理 page): accepted report formats and the per-file size limit.
-UPLOAD_TYPES = ("txt", "htm", "html", "docx", "pdf")
+UPLOAD_TYPES = upload_extensions()
 UPLOAD_MAX_MB = 30
 UPLOAD_MAX_FILES = 200
 

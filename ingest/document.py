@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+# The keys of ingest.readers.REGISTRY (tests/test_reader_registry.py checks that they agree).
 SourceFormat = Literal["text", "html", "docx", "pdf"]
 
 

@@ -18,6 +18,7 @@ Body walk, in document order:
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from lxml import etree
@@ -25,7 +26,8 @@ from lxml import etree
 from ingest import limits
 from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
-from ingest.sniff import check_text_size, strip_invisible, too_many_cells
+from ingest.sniff import check_text_size, too_many_cells
+from ingest.textnorm import strip_invisible
 
 _NOT_DOCX = "不是有效的 Word（.docx）文件，或文件已损坏/不完整"
 _BOMB = "文件疑似压缩炸弹（解压后体积异常），已拒绝"
@@ -91,6 +93,21 @@ def _document_xml(data: bytes) -> bytes:
     return xml
 
 
+# C0 controls other than tab, LF and CR are not allowed in XML 1.0, raw or as a character reference, and lxml
+# refuses the whole file; Word exports and converters still write them (\x07 cell ends, \x0b line breaks).
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_CONTROL_REF = re.compile(rb"&#(?:0*(?:[0-8]|1[124-9]|2[0-9]|3[01])|[xX]0*(?:[0-8bcBC]|1[0-9a-fA-F]));")
+
+
+def _drop_control_chars(xml: bytes) -> bytes:
+    """``xml`` without the control characters XML 1.0 forbids (UTF-8 only: there they are single bytes)."""
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return xml
+    if b"&#" in xml:
+        xml = _CONTROL_REF.sub(b"", xml)
+    return xml.translate(None, _CONTROL_BYTES)
+
+
 def _parse(xml: bytes) -> etree._Element:
     probe = xml
     if xml[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -103,7 +120,7 @@ def _parse(xml: bytes) -> etree._Element:
         huge_tree=False, remove_comments=True, remove_pis=True,
     )
     try:
-        return etree.fromstring(xml, parser)
+        return etree.fromstring(_drop_control_chars(xml), parser)
     except etree.XMLSyntaxError as exc:
         raise RejectedFile(_NOT_DOCX, "corrupt") from exc
 

@@ -27,7 +27,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ingest import limits
 from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
-from ingest.sniff import check_text_size, decode_text, strip_invisible, too_many_cells
+from ingest.sniff import check_text_size, decode_text, too_many_cells
+from ingest.textnorm import strip_invisible
 
 # More tags than this is not a report page (pingtan-2023.html, with all its chrome, has ~2 000).
 MAX_HTML_TAGS = 200_000

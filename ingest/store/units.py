@@ -18,16 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.textnorm import strip_invisible
+
 _SUFFIXES = ("人民政府办公室", "人民政府", "办事处", "政府")
 _LEVEL_SUFFIX = re.compile(r"(民族乡|镇|乡|街道|苏木)$")
 # An administrative prefix: one or more names ending in 省/自治区/市/州/盟/区/县/旗.
 _ADMIN_PART = re.compile(r".+?(?:自治区|省|市|自治州|州|盟|新区|区|县|旗)")
 _SPACE = re.compile(r"\s+")
-_HIDDEN = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub("", _HIDDEN.sub("", unicodedata.normalize("NFKC", text)))
+    return _SPACE.sub("", strip_invisible(unicodedata.normalize("NFKC", text)))
 
 
 def normalise_region(region: str | None) -> str | None:
