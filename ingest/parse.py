@@ -16,6 +16,7 @@ from ingest.limits import MAX_FILE_BYTES
 from ingest.mapper import Mapping, map_s2, map_s3, map_s4
 from ingest.recognise import explainer_title, recognise
 from ingest.rules.cellview import CellView
+from ingest.rules.findings import make
 from ingest.rules.narrative import check_meta, check_narrative
 from ingest.rules.structure import (
     all_slash_findings,
@@ -69,6 +70,22 @@ def _sections(tokens: list[Token], headings: dict[str, int]) -> dict[str, str]:
     return out
 
 
+_TABLE_NAMES = {"s2": "表二", "s3": "表三", "s4": "表四"}
+
+
+def _tables_without_numbers(cells: dict) -> set[str]:
+    """Tables whose labels were all found but whose every value cell is blank: the numbers were not in
+    the text (a table given as an image, a scan, a page that lost its figures).  Such a table is unread,
+    never a table of zeros (spec §12.5)."""
+    kinds: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for key, cell in cells.items():
+        sec = key.split(".", 1)[0]
+        kinds.setdefault(sec, set()).add(cell.kind)
+        counts[sec] = counts.get(sec, 0) + 1
+    return {sec for sec, ks in kinds.items() if ks == {"blank"} and counts[sec] >= 3}
+
+
 def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     simplify = None
     if looks_traditional(doc.plain_text(limit=TRADITIONAL_SAMPLE_CHARS)):
@@ -97,6 +114,10 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     mapped = mapping.cells
     ordered = [k for k in infos if k in mapped]
     cells = {k: mapped[k].cell for k in ordered}
+    unread = _tables_without_numbers(cells)
+    if unread:
+        ordered = [k for k in ordered if k.split(".", 1)[0] not in unread]
+        cells = {k: cells[k] for k in ordered}
 
     cv = CellView(cells, meta.template, meta.unit_level)
     units = {k: cells[k].unit for k in MONEY_KEYS if k in cells}
@@ -113,6 +134,7 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     n_findings, figures = check_narrative(cv, narrative_text) if cells else ([], {})
     findings += n_findings
     findings += check_meta(meta, sections)
+    findings += [make("E-1", [], table=_TABLE_NAMES[sec]) for sec in sorted(unread)]
 
     return {
         "source": source,

@@ -132,3 +132,20 @@ def test_damaged_captions_and_headers(tmp_path: Path, old: str, new: str) -> Non
     got = _cells(tmp_path, text.replace(old, new, 1))
     assert got["cells"] == want
     assert not got.get("extra_cells")
+
+
+def test_a_table_of_labels_without_numbers_is_unread_not_zero(tmp_path: Path) -> None:
+    """表三 printed with every label but no figure (its numbers were an image): its keys are absent, a
+    finding says it was not read, and no rule compares the narrative against zeros."""
+    report = base_report("2021")
+    text = render(report, "text").decode("utf-8")
+    head, rest = text.split("三、收到和处理政府信息公开申请情况", 1)
+    s3, tail = rest.split("四、政府信息公开行政复议", 1)
+    s3 = "\n".join("\t" if line.startswith("\t") and line.strip().isdigit() else line for line in s3.split("\n"))
+    got = _cells(tmp_path, head + "三、收到和处理政府信息公开申请情况" + s3 + "四、政府信息公开行政复议" + tail)
+    assert not [k for k in got["cells"] if k.startswith("s3.")]
+    assert [k for k in got["cells"] if k.startswith("s2.")]          # the other tables are read
+    rules = [f["rule"] for f in got["findings"]]
+    assert "E-1" in rules and "D03" not in rules
+    assert not [f for f in got["findings"] if f["rule"].startswith(("N-1", "N-3", "S3-"))]
+    assert any("表三" in f["message"] and "没有读到任何数字" in f["message"] for f in got["findings"])
