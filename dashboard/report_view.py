@@ -13,7 +13,7 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ingest.templates import key_display, key_infos, layout, s3_row_order
+from ingest.templates import cell_name, key_infos, layout, s3_row_order
 
 SEV_RANK = {"error": 0, "warning": 1, "info": 2}
 FILL = {"error": "#ffcdd2", "warning": "#ffe0b2", "info": "#bbdefb"}
@@ -45,20 +45,6 @@ class CellInfo:
 class Mark:
     severity: str
     messages: tuple[str, ...]
-
-
-def cell_name(template: str | None, key: str) -> str:
-    """Display name of a key in the template's own words (spec §9.3); the key itself if unknown."""
-    base, _, year = key.partition("@")
-    tpl = template if template in ("2019", "2021") else None
-    for t in ([tpl] if tpl else []) + ["2021", "2019"]:
-        try:
-            if base in key_infos()[t]:
-                name = key_display(t, base)
-                return f"{name}（{year}年报告）" if year else name
-        except (KeyError, ValueError):
-            continue
-    return key
 
 
 def marks_for(findings: list[dict], year: int) -> dict[str, Mark]:

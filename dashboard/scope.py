@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest import templates
+
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 LEVELS = ("镇", "乡", "街道", "其他")
-TEMPLATES = ("2019", "2021", "其他")
-TEMPLATE_NAMES = {"2019": "2019年格式", "2021": "2021年格式", "其他": "其他格式"}
+TEMPLATES = (*templates.TEMPLATES, "其他")
+TEMPLATE_NAMES = {t: templates.template_name(t) for t in TEMPLATES}
 
 
 @dataclass(frozen=True, slots=True)

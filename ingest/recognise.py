@@ -9,7 +9,7 @@ from datetime import date
 from functools import lru_cache
 from itertools import pairwise
 
-from ingest.templates import layout
+from ingest.templates import layout, template_doc, template_ids
 from ingest.textnorm import squash
 from ingest.tokens import Token
 
@@ -65,6 +65,10 @@ class Meta:
     mixed: bool = False
 
 
+# a template's document: 国办公开办函〔2019〕60号 -> ("2019", "60号")
+_DOC_PARTS = re.compile(r".*〔(\d{4})〕(\d+号)")
+
+
 @lru_cache(maxsize=1)
 def _squashed_markers() -> dict[str, tuple[str, ...]]:
     return {name: tuple(squash(x) for x in words) for name, words in layout()["format_markers"].items()}
@@ -84,10 +88,10 @@ def detect_template(tokens: list[Token], cited: str | None,
     if found["legacy"]:
         return "legacy", found, False
     if cited:
-        if "2019" in cited and cited.endswith("60号"):
-            return "2019", found, False
-        if "2021" in cited and cited.endswith("30号"):
-            return "2021", found, False
+        for t in template_ids():
+            year, number = _DOC_PARTS.fullmatch(template_doc(t)).groups()
+            if year in cited and cited.endswith(number):
+                return t, found, False
     elif cited_title:
         return cited_title, found, False
     return "unknown", found, False

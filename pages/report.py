@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import filters, queries, report_view, ui
 from dashboard.scope import SEVERITY_NAMES
+from ingest.templates import TEMPLATES, template_badge
 
 ui.db_guard()
 scope = filters.current()
@@ -99,7 +100,7 @@ counts = {s: open_f.filter(pl.col("severity") == s).height for s in ("error", "w
 st.subheader(ui.md_escape(f"{meta['unit']}（{meta['region'] or '县市区未知'}）{year} 年度政府信息公开工作年度报告"))
 b = st.container(horizontal=True)
 with b:
-    st.badge({"2019": "2019 年格式（60 号文）", "2021": "2021 年格式（30 号文）"}.get(template, f"格式：{template}"),
+    st.badge(template_badge(template),
              icon=":material/description:", color="gray")
     st.badge(f"发布日期：{meta['published'] or '未识别'}", icon=":material/event:", color="gray")
     for s in ("error", "warning", "info"):
@@ -141,14 +142,14 @@ tab3, tab2, tab4, tab_f, tab_n, tab_p = st.tabs(TAB_NAMES, default=TAB_NAMES[foc
 with tab3:
     _absent("s3", "表三（收到和处理政府信息公开申请情况）")
     st.html(report_view.legend() + report_view.table3(template, cells, marks, focus)
-            if template in ("2019", "2021") else "<p>该报告不是 2019 年或 2021 年格式，无法按模板排列表格。</p>")
+            if template in TEMPLATES else "<p>该报告不是 2019 年或 2021 年格式，无法按模板排列表格。</p>")
 with tab2:
     _absent("s2", "表二（主动公开政府信息情况）")
-    if template in ("2019", "2021"):
+    if template in TEMPLATES:
         st.html(report_view.legend() + report_view.table2(template, cells, marks, focus))
 with tab4:
     _absent("s4", "表四（行政复议、行政诉讼情况）")
-    if template in ("2019", "2021"):
+    if template in TEMPLATES:
         st.html(report_view.legend() + report_view.table4(template, cells, marks, focus))
     extra = queries.report_extra(report_id)
     if extra.height:

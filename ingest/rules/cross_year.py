@@ -23,43 +23,20 @@ as spec §9.1 asks.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
+from ingest import templates
 from ingest.rules.findings import catalogue
 
-KEYS_TSV = Path(__file__).resolve().parent.parent / "templates" / "keys.tsv"
-
 S3_COLUMNS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
-S3_COLUMN_NAMES = {
-    "natural": "自然人列",
-    "commercial": "商业企业列",
-    "research": "科研机构列",
-    "public_interest": "社会公益组织列",
-    "legal_service": "法律服务机构列",
-    "other_org": "其他（法人或其他组织）列",
-    "total": "总计列",
-}
-S3_ROW_NAMES = {
-    "new_received": "第一项 本年新收政府信息公开申请数量",
-    "carried_over": "第二项 上年结转政府信息公开申请数量",
-    "granted": "第（一）项予以公开",
-    "partial": "第（二）项部分公开",
-    "other": "第（六）项其他处理",
-    "result_total": "第（七）项总计",
-    "carry_forward": "第四项 结转下年度继续办理",
-}
 # Totals that, when printed blank, make an identity not evaluable rather than assumed 0 (spec §7).
 NO_VALUE_KINDS = frozenset({"blank", "zero_marker", "na_marker"})
 
-TEMPLATE_DOC = {"2019": "国办公开办函〔2019〕60号", "2021": "国办公开办函〔2021〕30号"}
-TEMPLATE_NAME = {"2019": "2019年格式", "2021": "2021年格式", "legacy": "旧格式", "mixed": "混合格式",
-                 "unknown": "无法识别的格式"}
 # Keys whose presence proves a template, with the label the document printed (spec §13.1).
 TEMPLATE_MARKERS: dict[str, tuple[tuple[str, str], ...]] = {
     "2019": (("s2.procurement.projects", "政府集中采购"), ("s2.regulation.made", "本年新制作数量"),
@@ -93,50 +70,9 @@ class YearReport:
 
 # ---------------------------------------------------------------- display names (spec §9.3)
 
-@cache
-def _key_labels() -> dict[tuple[str, str], tuple[str, str, str]]:
-    """(key, template) -> (table caption, row label, column label) from keys.tsv."""
-    out: dict[tuple[str, str], tuple[str, str, str]] = {}
-    with KEYS_TSV.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            out[(row["key"], row["template"])] = (row["table"], row["row_label"], row["col_label"])
-    return out
-
-
-def _labels(key: str, template: str | None) -> tuple[str, str, str] | None:
-    labels = _key_labels()
-    for t in (template, "both", "2021", "2019"):
-        if t and (key, t) in labels:
-            return labels[(key, t)]
-    return None
-
-
-def s3_row_name(row: str, template: str | None = None) -> str:
-    """Display name of a 表三 row: ``第（三）项不予公开 1.属于国家秘密``."""
-    if row in S3_ROW_NAMES:
-        return S3_ROW_NAMES[row]
-    lab = _labels(f"s3.{row}.total", template)
-    if lab is None:
-        return row
-    return re.sub(r"^（([一二三四五六七])）", r"第（\1）项", lab[1])
-
-
 def cell_name(key: str, template: str | None = None) -> str:
-    """The template's own words for a cell: ``表三 第二项 … 自然人列``, ``表二 第二十条第（一）项 规章 …``."""
-    base = key.split("@", 1)[0]
-    parts = base.split(".")
-    if len(parts) != 3:
-        return key
-    section, row, col = parts
-    if section == "s3":
-        return f"表三 {s3_row_name(row, template)} {S3_COLUMN_NAMES.get(col, col)}"
-    lab = _labels(base, template)
-    if lab is None:
-        return key
-    caption, row_label, col_label = lab
-    if section == "s2":
-        return f"表二 {caption} {row_label} {col_label}"
-    return f"表四 {row_label} {col_label}"
+    """:func:`ingest.templates.cell_name` for a cross-year key, named without its year."""
+    return templates.cell_name(template, key.split("@", 1)[0])
 
 
 def fmt(value: float | int | None) -> str:
@@ -219,7 +155,7 @@ def _x1(prev: YearReport, cur: YearReport) -> list[dict]:
             continue
         az = [f"{k}@{y}" for k, y, op in ((k_cur, Y, a), (k_prev, P, e)) if op[1]]
         out.append(_finding("X-1", [f"{k_cur}@{Y}", f"{k_prev}@{P}"], e[0], a[0], az, _evidence(prev, cur),
-                            col=S3_COLUMN_NAMES[col], prev_year=P))
+                            col=templates.s3_col_display(col), prev_year=P))
     return out
 
 
@@ -351,26 +287,18 @@ def _x7(prev: YearReport, cur: YearReport) -> list[dict]:
 
 # ---------------------------------------------------------------- X-5, D07 (one report, need the year)
 
-def required_template(year: int) -> str | None:
-    if year in (2019, 2020):
-        return "2019"
-    if year >= 2021:
-        return "2021"
-    return None                           # before 2019: legacy era, out of scope
-
-
 def check_template(rep: YearReport) -> list[dict]:
     """X-5: F2019 for 2019–2020, F2021 from 2021; legacy, mixed or unrecognised formats fail."""
-    need = required_template(rep.year)
+    need = templates.template_for_year(rep.year)
     if need is None or rep.template in (need, "unknown"):
         # "unknown" is not a format decision: a scan or a page cut before the tables has no
         # labels to judge by, and D03/D16 already report missing tables (spec §12.5, §13.1).
         return []
     marker = next((label for key, label in TEMPLATE_MARKERS.get(rep.template, ()) if key in rep.kinds), None)
     shown = f"（出现“{marker}”）" if marker else ""
-    defect = "D01" if rep.template in ("2019", "2021") else ("D02" if rep.template in ("legacy", "mixed") else None)
+    defect = "D01" if rep.template in templates.TEMPLATES else ("D02" if rep.template in ("legacy", "mixed") else None)
     return [_finding("X-5", ["meta.template"], None, None, (), f"{rep.source_file}（{rep.report_id}）", defect,
-                     year=rep.year, doc=TEMPLATE_DOC[need], found=TEMPLATE_NAME.get(rep.template, rep.template),
+                     year=rep.year, doc=templates.template_doc(need), found=templates.template_name(rep.template),
                      marker=shown)]
 
 

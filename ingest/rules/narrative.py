@@ -124,7 +124,7 @@ def check_narrative(cv: CellView, narrative_text: str) -> tuple[list[Finding], d
 
 def check_meta(meta, sections: dict[str, str]) -> list[Finding]:
     """N-7 (years disagree), N-8 (format document), N-9 (publication year), N-10 (信息处理费)."""
-    from ingest.templates import layout
+    from ingest.templates import TEMPLATES, template_doc, template_for_year
 
     out: list[Finding] = []
     years = [meta.title_year, meta.period_year, meta.text_year]
@@ -134,7 +134,8 @@ def check_meta(meta, sections: dict[str, str]) -> list[Finding]:
         out.append(make("N-7", ["meta.title_year", "meta.period", "meta.report_year"], a=fmt[0], b=fmt[1], c=fmt[2]))
     y = meta.year
     if y is not None and meta.cited_format_doc:
-        want = layout()["format_docs"]["2019" if y <= 2020 else "2021"]
+        # before the first template a cited document is compared with the earliest one
+        want = template_doc(template_for_year(y) or TEMPLATES[0])
         if meta.cited_format_doc != want:
             out.append(make("N-8", ["meta.cited_format_doc"], raw=meta.cited_format_doc, year=y, doc=want))
     if y is not None and meta.published and int(meta.published[:4]) != y + 1:

@@ -8,12 +8,10 @@ from functools import lru_cache
 from ingest.mapper import Mapping
 from ingest.rules.cellview import CellView
 from ingest.rules.findings import Finding, make
-from ingest.templates import key_infos, layout
+from ingest.templates import TEMPLATES, key_infos, layout, template_doc, template_for_year, template_name
 from ingest.textnorm import squash, strip_enum
 
 _ANNOTATION = re.compile(r"\([^()]*\)$")
-_TEMPLATE_NAMES = {"2019": "2019年格式", "2021": "2021年格式", "legacy": "旧格式", "mixed": "混合格式",
-                   "unknown": "无法识别的格式"}
 
 
 @lru_cache(maxsize=4096)
@@ -111,7 +109,7 @@ def section_findings(headings: dict[str, int], mapping: Mapping, template: str, 
     order = [headings[s] for s in titles if s in headings]
     if order != sorted(order):
         out.append(make("D16-order", [], title="、".join(s for s in titles if s in headings)))
-    if has_text and template in ("2019", "2021"):
+    if has_text and template in TEMPLATES:
         for sid in ("二", "三", "四"):
             if sid in headings and sid not in mapping.tables_found:
                 keys = [k for k, i in key_infos()[template].items() if i.section == sid]
@@ -129,14 +127,14 @@ def all_slash_findings(cv: CellView) -> list[Finding]:
 
 
 def template_year_finding(template: str, year: int | None, markers: dict[str, list[str]], mixed: bool) -> list[Finding]:
-    """X-5: the template must match the report year (2019 format for 2019–2020, 2021 format after)."""
-    if year is None or year < 2019 or template == "unknown":
+    """X-5: the template must match the report year (``template_for_year``)."""
+    want = template_for_year(year) if year is not None else None
+    if want is None or template == "unknown":
         return []
-    want = "2019" if year <= 2020 else "2021"
     actual = "mixed" if mixed else template
     if actual == want:
         return []
     marker_list = markers.get(actual, []) if not mixed else markers.get("2019", [])[:1] + markers.get("2021", [])[:1]
     marker = f"（出现“{'、'.join(marker_list[:2])}”）" if marker_list else ""
-    doc = layout()["format_docs"][want]
-    return [make("X-5", ["meta.template"], year=year, doc=doc, found=_TEMPLATE_NAMES[actual], marker=marker)]
+    return [make("X-5", ["meta.template"], year=year, doc=template_doc(want), found=template_name(actual),
+                 marker=marker)]

@@ -13,7 +13,55 @@ from functools import cache
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = ("2019", "2021")
+LAYOUT = HERE / "layout.toml"
+
+
+@cache
+def layout() -> dict:
+    with open(LAYOUT, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def template_ids() -> tuple[str, ...]:
+    """The national templates' ids, oldest first, as layout.toml lists them now."""
+    return tuple(t["id"] for t in layout()["templates"])
+
+
+TEMPLATES: tuple[str, ...] = template_ids()
+
+
+def _template(template: str | None) -> dict | None:
+    return next((t for t in layout()["templates"] if t["id"] == template), None)
+
+
+def template_for_year(year: int) -> str | None:
+    """The template a report for ``year`` must use; None before the first template existed."""
+    for t in layout()["templates"]:
+        if t["first_year"] <= year and ("last_year" not in t or year <= t["last_year"]):
+            return t["id"]
+    return None
+
+
+def template_name(template: str) -> str:
+    """``2019年格式``, ``旧格式``, ``混合格式`` …: the template's name in messages; the id itself if unknown."""
+    t = _template(template)
+    if t is not None:
+        return t["name"]
+    return layout()["template_other_names"].get(template, template)
+
+
+def template_doc(template: str) -> str:
+    """The document that issued the template: ``国办公开办函〔2019〕60号``."""
+    t = _template(template)
+    if t is None:
+        raise KeyError(template)
+    return t["doc"]
+
+
+def template_badge(template: str) -> str:
+    """The report page's badge: ``2019 年格式（60 号文）``; ``格式：…`` for anything else."""
+    t = _template(template)
+    return t["badge"] if t is not None else f"格式：{template}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +94,6 @@ def key_infos() -> dict[str, dict[str, KeyInfo]]:
 
 def keys_for(template: str) -> list[str]:
     return list(key_infos().get(template, {}))
-
-
-@cache
-def layout() -> dict:
-    with open(HERE / "layout.toml", "rb") as fh:
-        return tomllib.load(fh)
 
 
 @cache
@@ -119,3 +161,21 @@ def key_display(template: str, key: str) -> str:
         return s4_display(key)
     _, row, col = key.split(".")
     return f"表三 {s3_row_display(template, row)} {s3_col_display(col)}"
+
+
+def cell_name(template: str | None, key: str) -> str:
+    """Display name of a key in the template's own words (spec §9.3); the key itself if unknown.
+
+    A template other than a national one (legacy, mixed, unknown) is named by the newest template
+    that has the key.  A cross-year key (``…@2019``) names the year of the report it comes from.
+    """
+    base, _, year = key.partition("@")
+    order = ([template] if template in TEMPLATES else []) + list(reversed(TEMPLATES))
+    for t in order:
+        try:
+            if base in key_infos()[t]:
+                name = key_display(t, base)
+                return f"{name}（{year}年报告）" if year else name
+        except (KeyError, ValueError):
+            continue
+    return key
