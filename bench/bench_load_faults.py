@@ -10,6 +10,10 @@ one PDF; real parser and its worker pool) into a database that already holds ano
   moments, half of them after the copy-on-write session began.  Each time: the database opens and is
   byte for byte the database before the load, or (interrupted after the swap) exactly the complete load;
   then the same load is run again and must give exactly the complete load, with no temp files left.
+* **SIGKILL inside the swap**: the load kills itself just before and just after ``os.replace`` (the test-only
+  ``NIANBAO_TEST_KILL_AT`` hook of ``ingest.store.db``); the same checks as above.
+* **Symlinked database path**: ``--db`` is a symlink to a file in another folder; the load must update the
+  target, keep the symlink, and leave no stray file in either folder.
 * **Full disk**: ENOSPC injected at three places (copy, DuckDB write, fsync) and, as root, a real tiny tmpfs
   (the copy does not fit / the copy fits but the new reports do not).
 * **Damaged database files** (truncated, random bytes, empty, text, a DOCX, damaged header, damaged data
@@ -42,7 +46,9 @@ from ingest.store.loader import run_load  # noqa: E402
 from tests.reliability_kit import (  # noqa: E402
     BEFORE_COUNTY,
     TRACEBACK,
+    cli_env,
     cli_load,
+    cli_load_cmd,
     county,
     demo_corpus,
     interrupt_trial,
@@ -106,6 +112,50 @@ def run_trials(n: int, sig: signal.Signals, s: dict, rng: random.Random) -> dict
     return out
 
 
+def swap_window(n: int, s: dict) -> dict:
+    out = {}
+    for where in ("before_replace", "after_replace"):
+        row = {"killed": 0, "before": 0, "after": 0, "damaged": 0, "rerun_complete": 0}
+        for i in range(n):
+            db = s["base"] / f"swap-{where}-{i}.duckdb"
+            shutil.copyfile(s["before"], db)
+            done = subprocess.run(cli_load_cmd(db, s["paths"]), cwd=ROOT, capture_output=True, text=True,
+                                  env={**cli_env(), "NIANBAO_TEST_KILL_AT": where}, timeout=300)
+            row["killed"] += done.returncode == -signal.SIGKILL
+            if opens(db) and file_sha(db) == s["before_sha"]:
+                row["before"] += 1
+            elif opens(db) and digest(db) == s["after_digest"]:
+                row["after"] += 1
+            else:
+                row["damaged"] += 1
+            if load_here(db, s["paths"]) == 0 and digest(db) == s["after_digest"] and temp_glob(db) == []:
+                row["rerun_complete"] += 1
+            for p in db.parent.glob(db.name + "*"):
+                if p.is_file():
+                    p.unlink()
+        out[where] = row
+        print(f"  swap kill {where}: {row}", flush=True)
+    return out
+
+
+def symlinked(s: dict) -> dict:
+    disk, here = s["base"] / "other-disk", s["base"] / "link-folder"
+    disk.mkdir()
+    here.mkdir()
+    target, link = disk / "real.duckdb", here / "nianbao.duckdb"
+    shutil.copyfile(s["before"], target)
+    link.symlink_to(target)
+    done = cli_load(link, s["paths"])
+    row = {"exit": done.returncode, "still_symlink": link.is_symlink() and link.resolve() == target,
+           "target_complete": opens(target) and digest(target) == s["after_digest"],
+           "reads_through_link": opens(link) and digest(link) == s["after_digest"],
+           "link_folder": sorted(p.name for p in here.iterdir()), "target_folder": sorted(p.name for p in disk.iterdir())}
+    row["ok"] = (row["exit"] == 0 and row["still_symlink"] and row["target_complete"] and row["reads_through_link"]
+                 and row["link_folder"] == [link.name] and row["target_folder"] == [target.name, target.name + ".lock"])
+    print(f"  symlinked --db: {row}", flush=True)
+    return row
+
+
 def full_disk(s: dict) -> list[dict]:
     import unittest.mock as mock
 
@@ -162,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kills", type=int, default=50)
     ap.add_argument("--interrupts", type=int, default=10)
+    ap.add_argument("--swap-kills", type=int, default=5, help="kills just before and just after os.replace, each")
     ap.add_argument("--seed", type=int, default=20250708)
     args = ap.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="nianbao-faults-"))
@@ -181,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load under test: {len(paths)} files, {s['duration']:.1f} s", flush=True)
         report["sigkill"] = run_trials(args.kills, signal.SIGKILL, s, rng)
         report["sigint"] = run_trials(args.interrupts, signal.SIGINT, s, rng)
+        report["swap_kill"] = swap_window(args.swap_kills, s)
+        report["symlink"] = symlinked(s)
         report["full_disk"] = full_disk(s)
         report["damaged_db"] = damaged(s)
     finally:
@@ -197,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Ctrl-C: {i['interrupted'] - i['damaged']}/{i['interrupted']} interrupted loads left the database intact "
         f"({i['before']} as before, {i['after']} complete), exit codes {i['exit_codes']}; "
         f"{i['rerun_complete']}/{i['interrupted']} re-runs completed",
+        *[f"SIGKILL {where.replace('_', ' ')}: {r['killed']}/{args.swap_kills} killed at the hook; "
+          f"{r['before'] + r['after']}/{args.swap_kills} intact ({r['before']} as before, {r['after']} complete); "
+          f"{r['rerun_complete']}/{args.swap_kills} re-runs completed" for where, r in report["swap_kill"].items()],
+        f"symlinked --db: {'ok' if report['symlink']['ok'] else 'FAILED'} (target updated, symlink kept, "
+        "no stray file in either folder)",
         f"full disk: {len(fd_ok)}/{len([r for r in fd if 'skipped' not in r])} cases refused with 磁盘空间不足, "
         "database unchanged, no temp file left",
         f"damaged database file: {len(dm_ok)}/{len(dm)} kinds refused with a rebuild hint, file unchanged",

@@ -12,6 +12,10 @@ database file itself:
 4. ``CHECKPOINT``, close, ``fsync`` the copy;
 5. ``os.replace`` the copy over ``<db>`` (atomic on POSIX) and ``fsync`` the folder.
 
+``<db>`` here is the real file: a database path that is a symlink is resolved first, so the lock,
+the temp copy and the replace all happen beside the target (``os.replace`` is only atomic within
+one filesystem, and two paths to one file must share one lock), and the symlink stays a symlink.
+
 A reader that opens the database sees either the old file or the new one, never a mixture;
 a connection opened before the swap keeps reading the old file until it is closed.  If the
 writer dies or raises before step 5, ``<db>`` is untouched: the database is exactly as before.
@@ -25,6 +29,7 @@ import fcntl
 import os
 import secrets
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,13 +128,28 @@ def corruption(db_path: str | os.PathLike, exc: BaseException | None = None) -> 
     return None
 
 
+def real_db_path(db_path: str | os.PathLike) -> Path:
+    """The file a database path stands for, with every symlink resolved (the target need not exist yet)."""
+    return Path(os.path.realpath(db_path))
+
+
 def lock_path(db_path: str | os.PathLike) -> Path:
-    return Path(f"{os.fspath(db_path)}.lock")
+    return Path(f"{real_db_path(db_path)}.lock")
 
 
 def temp_glob(db_path: str | os.PathLike) -> list[Path]:
-    p = Path(db_path)
+    p = real_db_path(db_path)
     return sorted(p.parent.glob(p.name + ".tmp-*"))
+
+
+# Test-only: tests/test_store_swap.py sets this to make a writer SIGKILL itself at one point of the
+# swap (see _test_kill_point).  Read once at import, so production pays one string comparison.
+_TEST_KILL_AT = os.environ.get("NIANBAO_TEST_KILL_AT")
+
+
+def _test_kill_point(where: str) -> None:
+    if where == _TEST_KILL_AT:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def connect_readonly(db_path: str | os.PathLike = DEFAULT_DB) -> duckdb.DuckDBPyConnection:
@@ -238,7 +258,8 @@ def copy_on_write(db_path: str | os.PathLike = DEFAULT_DB, timeout: float | None
     The caller may close and reopen ``session.connect()`` (e.g. to fork parse workers without
     an open database); the swap happens only when the ``with`` block ends without an exception.
     """
-    db = Path(db_path)
+    shown = Path(db_path)           # the path the user gave, for messages
+    db = real_db_path(db_path)
     db.parent.mkdir(parents=True, exist_ok=True)
     with write_lock(db, timeout=timeout, on_wait=on_wait):
         remove_stale_temps(db)
@@ -258,9 +279,9 @@ def copy_on_write(db_path: str | os.PathLike = DEFAULT_DB, timeout: float | None
             except duckdb.Error as e:        # the copy does not open: the file itself is unreadable
                 what = None if is_disk_full(e) else corruption(db, e)
                 if what is None and db.exists() and not is_disk_full(e):
-                    what = f"DuckDB 无法打开它（{str(e).splitlines()[0][:160].replace(str(temp), str(db))}）"
+                    what = f"DuckDB 无法打开它（{str(e).splitlines()[0][:160].replace(str(temp), str(shown))}）"
                 if what is not None:
-                    raise DatabaseCorrupt(db, what) from None
+                    raise DatabaseCorrupt(shown, what) from None
                 raise
             yield session
             con = session.connect()
@@ -271,7 +292,9 @@ def copy_on_write(db_path: str | os.PathLike = DEFAULT_DB, timeout: float | None
             _fsync_file(temp)
             if had_wal:                  # its content is now inside the copy; it must not meet the new file
                 wal.unlink(missing_ok=True)
+            _test_kill_point("before_replace")
             os.replace(temp, db)
+            _test_kill_point("after_replace")
             _fsync_dir(db.parent)
         except BaseException as e:
             session.close()
@@ -284,5 +307,5 @@ def copy_on_write(db_path: str | os.PathLike = DEFAULT_DB, timeout: float | None
             if isinstance(e, duckdb.Error) and not isinstance(e, DatabaseCorrupt):
                 what = corruption(db, e)     # a damaged block found while reading the copy
                 if what is not None:
-                    raise DatabaseCorrupt(db, what) from e
+                    raise DatabaseCorrupt(shown, what) from e
             raise
