@@ -9,6 +9,7 @@ read, so the figures, the charts and the problem lists agree.  Only open problem
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import struct
@@ -40,7 +41,7 @@ from dashboard.briefing_data import (
     ranking_table,
     scope_kwargs,
 )
-from dashboard.export import chart_png, sheet_title, workbook_bytes, write_table
+from dashboard.export import chart_png, sheet_title, workbook_bytes, write_table, xml_frame, xml_text
 from ingest.store.db import DatabaseMissing
 
 SEVERITY_COLORS = {"error": "C00000", "warning": "C55A11", "info": "595959"}
@@ -81,7 +82,18 @@ def briefing_charts(d: BriefingData) -> list[tuple[str, object]]:
 
 # ------------------------------------------------------------------ the Word document
 
+def xml_safe(d: BriefingData) -> BriefingData:
+    """``d`` with every text that goes into a file cleaned of XML-invalid characters (see export.xml_text)."""
+    def names(xs: list[str] | None) -> list[str] | None:
+        return None if xs is None else [xml_text(x) for x in xs]
+    return dataclasses.replace(
+        d, area=xml_text(d.area), scope=xml_text(d.scope), data_date=xml_text(d.data_date),
+        regions=names(d.regions), townships=names(d.townships), units=xml_frame(d.units),
+        status=xml_frame(d.status), measures=xml_frame(d.measures), findings=xml_frame(d.findings))
+
+
 def briefing_docx(d: BriefingData) -> bytes:
+    d = xml_safe(d)
     doc = Document()
     D.prepare_document(doc)
     doc.core_properties.title = d.title
@@ -212,6 +224,7 @@ def _problem_sections(doc, d: BriefingData) -> None:
 # ------------------------------------------------------------------ the workbook
 
 def rectification_xlsx(d: BriefingData) -> bytes:
+    d = xml_safe(d)
     wb = Workbook()
     ws = wb.active
     problems = problem_table(d.findings)

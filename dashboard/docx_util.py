@@ -19,6 +19,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 
+from dashboard.export import xml_text
+
 BODY_FONT_EA = "宋体"
 HEADING_FONT_EA = "黑体"
 LATIN_FONT = "Times New Roman"
@@ -141,7 +143,7 @@ def set_widths(table: Table, widths_cm: Sequence[float]) -> None:
 
 def _write(cell, text: str, size: float, *, bold: bool = False, color: str | None = None, align=None) -> None:
     p = cell.paragraphs[0]
-    run = p.add_run(text)
+    run = p.add_run(xml_text(text))
     run.font.size = Pt(size)
     if bold:
         run.font.bold = True

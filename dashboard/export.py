@@ -226,6 +226,30 @@ def _flatten(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(exprs) if exprs else df
 
 
+# What XML 1.0 cannot hold (C0 controls other than tab, newline and carriage return; U+FFFE/U+FFFF;
+# lone surrogates, which only Python strings can carry): one such character in a cell makes openpyxl
+# and python-docx refuse the whole file.
+_XML_INVALID_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0xFFFE, 0xFFFF))
+_XML_INVALID_RE = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _XML_INVALID_RANGES)
+                             + "\\ud800-\\udfff]")
+_XML_INVALID_POLARS = "[" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in _XML_INVALID_RANGES) + "]"
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters no XLSX/DOCX file may contain (Word's \\x07 and \\x0b, ``&#8;`` …)."""
+    return _XML_INVALID_RE.sub("", text)
+
+
+def xml_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with :func:`xml_text` applied to every text column and column name."""
+    exprs = [pl.col(n).str.replace_all(_XML_INVALID_POLARS, "") for n, t in df.schema.items() if t == pl.String]
+    df = df.with_columns(exprs) if exprs else df
+    names = {n: xml_text(n) for n in df.columns}
+    if names != {n: n for n in df.columns} and len(set(names.values())) == len(names):
+        df = df.rename(names)
+    return df
+
+
 def _defuse(df: pl.DataFrame) -> pl.DataFrame:
     """Text that Excel would run as a formula (=…, +…, @…, or -… that is not just a number) gets a
     leading ``'``.
@@ -247,7 +271,7 @@ def table_csv(df: Any) -> bytes:
 
     Text cells that Excel would treat as a formula are prefixed with ``'`` (see :func:`_defuse`).
     """
-    frame = _defuse(_flatten(to_polars(df)))
+    frame = _defuse(xml_frame(_flatten(to_polars(df))))
     return BOM + frame.write_csv().encode("utf-8")
 
 
@@ -281,12 +305,12 @@ def write_table(ws: Worksheet, df: Any, *, title: str | None = None, formats: Ma
                 wrap_columns: Iterable[str] = (), max_width: int = 60) -> int:
     """Write ``df`` into ``ws``: optional title row, bold Chinese header, typed cells, frozen header,
     auto-filter and column widths.  Returns the row number of the header."""
-    frame = _flatten(to_polars(df))
+    frame = xml_frame(_flatten(to_polars(df)))
     cols = frame.columns
     ncols = max(1, len(cols))
     row = 1
     if title:
-        ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+        ws.cell(row=1, column=1, value=xml_text(title)).font = Font(bold=True, size=14)
         if ncols > 1:
             ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
         ws.row_dimensions[1].height = 24
@@ -328,7 +352,7 @@ def _excel_value(v: Any) -> Any:
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
         return v.replace(tzinfo=None)
     if isinstance(v, dt.timedelta | dt.time | list | dict):
-        return str(v)
+        return xml_text(str(v))
     return v
 
 
@@ -366,7 +390,7 @@ def sheet_title(name: str, taken: Sequence[str] = ()) -> str:
 
     Names that collide (case-insensitively, as Excel compares them) get ``(2)``, ``(3)``, … appended.
     """
-    base = _SHEET_BAD.sub("_", name).strip().strip("'") or "Sheet"
+    base = _SHEET_BAD.sub("_", xml_text(name)).strip().strip("'") or "Sheet"
     base = base[:31]
     used = {t.lower() for t in taken}
     candidate, n = base, 1

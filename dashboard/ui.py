@@ -32,9 +32,17 @@ SEVERITY_SOFT = {"error": "#ffcdd2", "warning": "#ffe0b2", "info": "#bbdefb"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
+# Streamlit's Markdown (remark-gfm) turns http(s)://…, www.… and name@host.tld into links even after
+# backslash escapes are resolved, so a zero-width space is put where each of those patterns needs
+# an adjacent character: it reads the same but no longer matches.
+_ZWSP = "\u200b"
+_AUTOLINK_BREAK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+
+
 def md_escape(text: object) -> str:
-    """Text from a report, safe inside ``st.markdown`` (no Markdown, no HTML, no links)."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+    """Text from a report, safe inside ``st.markdown`` (no Markdown, no HTML, no links, no autolinks)."""
+    plain = _AUTOLINK_BREAK.sub(_ZWSP, "" if text is None else str(text))
+    return _MD_SPECIAL.sub(r"\\\1", plain)
 
 
 def esc(text: object) -> str:

@@ -185,7 +185,7 @@ with tab_n:
                       None, key="rpt_narr")
     secs = queries.report_sections(report_id)
     for s in secs.iter_rows(named=True):
-        with st.expander(f"正文第{s['section']}部分", expanded=s["section"] == "一"):
+        with st.expander(f"正文第{ui.md_escape(s['section'])}部分", expanded=s["section"] == "一"):
             st.text(s["text"] or "（空）")
 with tab_p:
     facts = [("文件名", meta["file_name"]), ("文件位置", meta["source_file"]), ("格式", meta["format"]),
