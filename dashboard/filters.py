@@ -84,6 +84,9 @@ def draw_sidebar() -> Scope:
     yr = None
     if years is not None:
         lo, hi = int(years[0]), int(years[1])
+        if lo > hi:           # "?years=2025&years=2019" from a hand-edited link: read it as 2019–2025
+            lo, hi = hi, lo
+            st.sidebar.info(f"网址中的年度范围前后颠倒，已按 {lo}–{hi} 年显示。")
         yr = None if (lo, hi) == tuple(years_all) else (lo, hi)
     scope = Scope(years=yr, regions=tuple(regions), units=tuple(towns), name=(name or "").strip(),
                   levels=tuple(levels), templates=tuple(templates), severities=tuple(sevs))

@@ -289,6 +289,14 @@ def test_url_query_parameters_restore_the_filters(db):
     assert metric(at, "已入库年报") == str(n)
 
 
+def test_reversed_years_in_a_link_are_read_in_order_with_a_notice(db):
+    at = run(query={"years": ["2022", "2020"]})
+    assert_clean(at)
+    want = run(query={"years": ["2020", "2022"]})
+    assert metric(at, "已入库年报") == metric(want, "已入库年报") != metric(run(), "已入库年报")
+    assert any("前后颠倒" in el.value and "2020–2022" in el.value for el in at.sidebar.info)
+
+
 def test_clear_filters_button_restores_everything(db):
     at = run(query={"region": "樟树市", "years": ["2020", "2022"], "q": "湖"})
     everything = metric(run(), "已入库年报")
