@@ -149,3 +149,18 @@ def test_a_table_of_labels_without_numbers_is_unread_not_zero(tmp_path: Path) ->
     assert "E-1" in rules and "D03" not in rules
     assert not [f for f in got["findings"] if f["rule"].startswith(("N-1", "N-3", "S3-"))]
     assert any("表三" in f["message"] and "没有读到任何数字" in f["message"] for f in got["findings"])
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("行政许可 5", "行 政 许 可 5"),                                  # spaces inside the label
+    ("行政许可 5", "“行政许可”（指本机关实施的） 5"),                   # quotation marks and an instruction
+    ("行政处罚 ", "行政处罚（行政处罚、行政强制分别填写） "),           # another row's words in the note
+])
+def test_annotated_labels_map_to_their_row(tmp_path: Path, old: str, new: str) -> None:
+    """Regression guard: labels some provinces annotate (spec §12.2) map after the annotation is set aside."""
+    report = base_report("2019", s2__license__prev_items="5", s2__license__delta="1",
+                         s2__license__decisions="97", s2__penalty__decisions="7")
+    text = _flatten(render(report, "text").decode("utf-8"))
+    assert old in text
+    want = _cells(tmp_path, text)["cells"]
+    assert _cells(tmp_path, text.replace(old, new, 1))["cells"] == want
