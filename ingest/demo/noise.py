@@ -46,6 +46,7 @@ VARIANTS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("both", "s3row:deny_internal", "5.属于第三类内部事务信息", "D09", ("s3.deny_internal.",)),
     ("both", "s3row:partial", "（二）部分公开（区分处理的），只计这一情形，不计其他情形", "D09", ("s3.partial.",)),
     ("both", "s3grp:deny", "（三）不予以公开", "D09", ("s3.deny_",)),
+    ("both", "s3row:carried_over", "二、上年转结政府信息公开申请数量", "D09", ("s3.carried_over.",)),
     ("2021", "s2row:normative", "规范性文件", "D10", ("s2.normative.",)),
     ("2019", "s2row:normative", "规范性文件(指各行政机关印发的有正式文号的文件)", "D13", ("s2.normative.",)),
     ("2019", "s2row:regulation", "规章(设区的市、自治州人民政府应提供相关数据)", "D13", ("s2.regulation.",)),
