@@ -19,6 +19,7 @@ import polars as pl
 
 from dashboard import charts as C
 from ingest.store.db import connect_readonly
+from ingest.store.review import STALE_NOTE
 from ingest.store.schema import (
     CELLS,
     META,
@@ -32,6 +33,8 @@ from ingest.store.schema import (
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 REVIEW_NAMES = {"open": "未审核", "confirmed": "已确认", "dismissed": "已排除"}
+# A finding whose review mark is stale (it changed since it was reviewed) is open again.
+STALE_NAME = "待处理"
 
 # Submission states and outcome groups: the dashboard's names and colours (one map everywhere).
 STATUS_NAMES = C.STATUS_NAMES
@@ -185,7 +188,8 @@ def _findings(con: duckdb.DuckDBPyConnection, year: int, ids: list[str]) -> pl.D
             GROUP BY k.finding_id
         )
         SELECT f.finding_id, f.unit_id, f.unit, f.region, f.year, f.report_id, f.file_name, f.rule, f.severity,
-               f.keys, f.expected, f.actual, f.message, f.review_status, f.review_note, loc.location
+               f.keys, f.expected, f.actual, f.message, f.review_status, f.review_note, f.review_stale,
+               loc.location
         FROM f LEFT JOIN loc USING (finding_id)""", params=[year, ids]).pl()
     parts = [split_message(m) for m in df["message"].to_list()]
     return df.with_columns(
@@ -310,8 +314,10 @@ def problem_table(findings: pl.DataFrame) -> pl.DataFrame:
         "报告为": f["actual"],
         "原文位置": f["location"],
         "报告文件": f["file_name"],
-        "审核状态": [REVIEW_NAMES.get(s, s) for s in f["review_status"].to_list()],
-        "审核备注": f["review_note"],
+        "审核状态": [STALE_NAME if stale else REVIEW_NAMES.get(s, s)
+                 for s, stale in zip(f["review_status"].to_list(), f["review_stale"].to_list(), strict=True)],
+        "审核备注": [STALE_NOTE if stale else note
+                 for note, stale in zip(f["review_note"].to_list(), f["review_stale"].to_list(), strict=True)],
         "整改情况（由乡镇填写）": [None] * f.height,
     }, schema_overrides={"整改情况（由乡镇填写）": pl.String, "审核备注": pl.String, "原文位置": pl.String,
                          "报告文件": pl.String, "所属地区": pl.String}, strict=False)

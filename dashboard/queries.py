@@ -55,6 +55,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.scope import Scope
+from ingest.store.schema import REVIEW_STALE_SQL, REVIEW_STATUS_SQL
 from ingest.templates import key_infos, s3_leaf_rows
 
 # ---------------------------------------------------------------- errors
@@ -354,17 +355,17 @@ FROM measures m LEFT JOIN fsev f USING (report_id);
 """
 
 # What a review (or any load) changes: finding counts, submission status, the problem-list index.
-_LIGHT_SQL = """
+_LIGHT_SQL = f"""
 CREATE OR REPLACE TABLE status AS
 SELECT s.unit_id, s.year, s.report_id, s.status, s.errors::INTEGER AS errors, s.warnings::INTEGER AS warnings,
        s.infos::INTEGER AS infos, u.name AS unit, u.region, COALESCE(u.level, '其他') AS level
 FROM nb.v_submission_status s JOIN nb.units u USING (unit_id);
 CREATE OR REPLACE TABLE fl AS
 SELECT f.finding_id, f.unit_id, f.year, f.rule, f.severity, f.report_id,
-       COALESCE(v.status, 'open') AS review_status,
+       {REVIEW_STATUS_SQL} AS review_status,
        CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL ELSE '其他' END AS tpl,
        f.message, f.expected, f.actual, f.keys, f.assumed_zero, v.note AS review_note, v.reviewed_by, v.reviewed_at,
-       (v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message) AS review_stale, r.file_name,
+       {REVIEW_STALE_SQL} AS review_stale, r.file_name,
        u.name AS unit, u.region, COALESCE(u.level, '其他') AS level
 FROM nb.findings f
 LEFT JOIN nb.units u USING (unit_id)
@@ -770,11 +771,11 @@ SEVERITY_RANK = "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 
 
 _FL_FROM = "fl"
 
-_FINDING_DETAIL = """
+_FINDING_DETAIL = f"""
     SELECT f.finding_id, f.unit_id, u.name AS unit, u.region, f.year, f.report_id, f.rule, f.severity, f.keys,
            f.expected, f.actual, f.message, f.assumed_zero, f.evidence, f.defect, f.origin,
-           COALESCE(v.status, 'open') AS review_status, v.note AS review_note, v.reviewed_by, v.reviewed_at,
-           (v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message) AS review_stale,
+           {REVIEW_STATUS_SQL} AS review_status, v.note AS review_note, v.reviewed_by, v.reviewed_at,
+           {REVIEW_STALE_SQL} AS review_stale,
            r.file_name
     FROM findings f
     LEFT JOIN units u USING (unit_id)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import admin, filters, queries, report_view, ui
 from dashboard.scope import SEVERITIES, SEVERITY_NAMES
+from ingest.store.review import STALE_NOTE
 
 ui.db_guard()
 scope = filters.current()
@@ -59,7 +60,7 @@ with st.container(border=True):
              ("按 0 计算的空白格", "；".join(report_view.cell_name(tpl, k) for k in (f["assumed_zero"] or []))),
              ("依据", f["evidence"] or ""), ("文件", f["file_name"] or ""),
              ("审核状态", ui.REVIEW_NAMES.get(f["review_status"], f["review_status"])
-              + ("（问题内容在审核后已变化，请重新审核）" if f["review_stale"] else "")),
+              + (f"（{STALE_NOTE}）" if f["review_stale"] else "")),
              ("审核意见", f["review_note"] or ""), ("审核人", f["reviewed_by"] or ""),
              ("审核时间", "" if f["reviewed_at"] is None else str(f["reviewed_at"]))]
     ui.show_table(pl.DataFrame({"项目": [a for a, _ in facts], "内容": [b for _, b in facts]}), None, key="f_facts")

@@ -4,7 +4,11 @@ A review mark is stored in ``finding_reviews`` under the finding's stable ``find
 year, rule, sorted keys — not the report version), which the checks never write to.  So a mark
 survives re-loads, new versions of the report and re-runs of the checks for as long as the
 finding still occurs; if the finding disappears, the mark stays stored and comes back with it.
-``v_findings.review_stale`` tells when the finding's message has changed since it was reviewed.
+A mark applies to what was reviewed: the finding's message (which prints the expected and the
+reported values) is stored with it, and when a later check gives a different message the mark is
+stale (``v_findings.review_stale``): the finding counts as open again everywhere
+(``v_findings.review_status``), while the mark itself stays stored as history.  A re-load with the
+same values keeps the mark.
 
 Writes go through the same lock and copy-on-write as a load, so a review made while a load
 runs waits for the load and is then applied to the loaded database (never lost).
@@ -19,6 +23,9 @@ from ingest.store.db import DEFAULT_DB, connect_readonly, copy_on_write
 from ingest.store.schema import FINDING_REVIEWS, FINDINGS, V_FINDINGS
 
 STATUSES = ("confirmed", "dismissed", "open")
+
+# Shown with a finding whose review mark is stale.
+STALE_NOTE = "问题已变化，请重新审核"
 
 
 class FindingNotFound(KeyError):

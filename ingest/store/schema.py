@@ -202,6 +202,14 @@ def _sum_total(rows: list[str], m: str = "m") -> str:
     return "(" + " + ".join(f"COALESCE({m}.t_{r}, 0)" for r in rows) + ")" if rows else "NULL"
 
 
+# The effective review of a finding ``f`` joined with its mark ``v`` in ``finding_reviews``.  A mark
+# applies to what was reviewed: the message (which prints the expected and the reported values) is
+# stored with the mark, and once the finding's message differs the mark is stale and the finding
+# is open again.  Every query that reads review marks uses these two expressions.
+REVIEW_STALE_SQL = "(v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message)"
+REVIEW_STATUS_SQL = f"CASE WHEN {REVIEW_STALE_SQL} THEN 'open' ELSE COALESCE(v.status, 'open') END"
+
+
 _DENY = ["deny_state_secret", "deny_law_forbidden", "deny_three_safety", "deny_third_party", "deny_internal",
          "deny_process", "deny_enforcement_file", "deny_admin_query"]
 _UNABLE = ["unable_not_held", "unable_need_creation", "unable_unclear"]
@@ -244,19 +252,20 @@ FROM {CELLS} c JOIN {REPORTS} r USING (report_id) LEFT JOIN {UNITS} u USING (uni
 WHERE r.status = 'current' AND c.section = 's3'
 GROUP BY ALL;
 
--- Every finding of the last check run with its human review (open when never reviewed).
+-- Every finding of the last check run with its human review (open when never reviewed, or when the
+-- finding has changed since: review_stale, the stored mark and note are then history only).
 CREATE OR REPLACE VIEW {V_FINDINGS} AS
 SELECT f.finding_id, f.unit_id, u.name AS unit, u.region, u.level, f.year, f.report_id, f.prev_report_id,
        r.file_name, r.source_file, f.rule, f.severity, f.keys, f.expected, f.actual, f.message,
        f.assumed_zero, f.evidence, f.defect, f.origin,
-       COALESCE(v.status, 'open') AS review_status, v.note AS review_note, v.reviewed_by, v.reviewed_at,
-       (v.status IS NOT NULL AND v.message_at_review IS DISTINCT FROM f.message) AS review_stale
+       {REVIEW_STATUS_SQL} AS review_status, v.note AS review_note, v.reviewed_by, v.reviewed_at,
+       {REVIEW_STALE_SQL} AS review_stale
 FROM {FINDINGS} f
 LEFT JOIN {UNITS} u USING (unit_id)
 LEFT JOIN {REPORTS} r ON r.report_id = f.report_id
 LEFT JOIN {FINDING_REVIEWS} v USING (finding_id);
 
--- Findings that still stand: not dismissed by a reviewer (open or confirmed).
+-- Findings that still stand: not dismissed by a reviewer (open or confirmed); a stale dismissal is open.
 CREATE OR REPLACE VIEW {V_FINDINGS_OPEN} AS
 SELECT * FROM {V_FINDINGS} WHERE review_status <> 'dismissed';
 
