@@ -499,7 +499,7 @@ def mutate_report(report, rng: random.Random, xml_safe: bool = False):
     """A copy of a DemoReport with random cells, narrative, title and unit replaced (well-formed files).
 
     ``xml_safe``: drop the control characters XML forbids (python-docx writes them into document.xml
-    as they are, giving a file Word cannot open either, which the reader rightly refuses)."""
+    as they are, giving a file Word cannot open either; the DOCX reader strips them before parsing)."""
     rep = _mutate_report(report, rng)
     if xml_safe:
         rep.cells = {k: _XML_INVALID.sub("", v) for k, v in rep.cells.items()}
