@@ -21,6 +21,7 @@ import streamlit as st
 from dashboard import config
 from dashboard.queries import DbChanged, DbUnavailable
 from dashboard.scope import SEVERITY_NAMES
+from ingest.store.review import STALE_NOTE
 
 log = logging.getLogger("nianbao.dashboard")
 
@@ -357,8 +358,16 @@ def findings_frame(df: pl.DataFrame, with_unit: bool = True) -> pl.DataFrame:
         cols += [pl.col("unit").alias("单位"), pl.col("region").alias("县市区"), pl.col("year").alias("年度")]
     cols += [pl.col("rule").alias("规则"), pl.col("message").alias("问题说明"),
              pl.col("expected").alias("应为"), pl.col("actual").alias("报告为"),
-             pl.col("review_status").replace_strict(REVIEW_NAMES, default="待处理").alias("审核状态")]
+             _review_words(df).alias("审核状态")]
     return df.select(cols)
+
+
+def _review_words(df: pl.DataFrame) -> pl.Expr:
+    """待处理 / 已确认 / 已排除; a review whose finding has changed since reads 待处理 with the reason."""
+    words = pl.col("review_status").replace_strict(REVIEW_NAMES, default="待处理")
+    if "review_stale" not in df.columns:
+        return words
+    return pl.when(pl.col("review_stale").fill_null(False)).then(pl.lit(f"待处理（{STALE_NOTE}）")).otherwise(words)
 
 
 REVIEW_NAMES = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}

@@ -112,3 +112,15 @@ def test_same_values_keep_the_dismissal(dismissed) -> None:
     assert queries.findings_by_severity(Scope()).get("error", 0) == 0
     assert queries.findings_count(Scope()) == 0
     assert rectification_rows(db) == []
+
+
+def test_problem_table_says_why_a_reviewed_finding_is_open_again() -> None:
+    import polars as pl
+
+    from dashboard.ui import findings_frame
+
+    df = pl.DataFrame({"severity": ["error", "error", "error"], "rule": ["S4-2"] * 3, "message": ["m"] * 3,
+                       "expected": [10.0, 1.0, 2.0], "actual": [0.0, 0.0, 0.0],
+                       "review_status": ["open", "dismissed", "open"], "review_stale": [True, False, None]})
+    words = findings_frame(df, with_unit=False)["审核状态"].to_list()
+    assert words == ["待处理（问题已变化，请重新审核）", "已排除", "待处理"]
