@@ -383,9 +383,30 @@ class Analysis:
 
     # ------------------------------------------------------------ run
 
+    def _import_order(self) -> list[str]:
+        """The analysed modules, each after the analysed modules it imports from (cycles: source order)."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(mod: str) -> None:
+            if mod in seen:
+                return
+            seen.add(mod)
+            for src_mod, _ in self.imports[mod].values():
+                if src_mod in self.trees:
+                    visit(src_mod)
+            order.append(mod)
+
+        for mod in self.trees:
+            visit(mod)
+        return order
+
     def run(self, files: dict[str, str] | None = None) -> list[Violation]:
         """Fixpoint over every function and module body, then report the sinks.  ``files``: module → path."""
-        funcs = list(self.funcs.values())
+        # Module bodies first, each after the modules it imports from: a name imported from a module whose
+        # body has not been walked yet would read as unknown (tainted), and taint never shrinks.
+        bodies = [self.funcs[(m, "<module>")] for m in self._import_order()]
+        funcs = bodies + [f for f in self.funcs.values() if f.name != "<module>"]
         for _ in range(50):
             changed = False
             for f in funcs:
