@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     sl.add_argument("paths", nargs="+")
     sl.add_argument("--db", default="data/nianbao.duckdb")
     sl.add_argument("--manifest", default=None, help="可选 CSV：file,unit,region,year，用于指定文档未写明的单位与年度")
+    sl.add_argument("--accept-worse", action="store_true",
+                    help="新文件读出的内容明显少于现行版本时（如表格是图片），仍将其设为现行版本")
     sd = sub.add_parser("demo", help="生成示例城市的合成报告（含 truth.jsonl）")
     sd.add_argument("--out", default="data/demo")
     sd.add_argument("--seed", type=int, default=2025)
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "load":
         from ingest.store.loader import run_load
 
-        return run_load(args.paths, db_path=args.db, manifest=args.manifest)
+        return run_load(args.paths, db_path=args.db, manifest=args.manifest, accept_worse=args.accept_worse)
     if args.cmd == "demo":
         from ingest.demo.generate import run_demo
 

@@ -170,10 +170,10 @@ def parse_items(items: list[FileItem], parser: Parser, workers: int | None = Non
 # ---------------------------------------------------------------- writing a batch
 
 def _write_batch(con: duckdb.DuckDBPyConnection, items: Iterable[FileItem], paths: list[str],
-                 started: datetime) -> RunSummary:
+                 started: datetime, accept_worse: bool = False) -> RunSummary:
     t0 = time.perf_counter()
     run_id = con.execute(f"SELECT COALESCE(max(run_id), 0) + 1 FROM {RUNS}").fetchall()[0][0]
-    writer = BatchWriter(con, run_id, started)
+    writer = BatchWriter(con, run_id, started, accept_worse)
     for item in items:
         writer.add(item)
     writer.flush()
@@ -200,7 +200,8 @@ def _write_order(items: list[FileItem]) -> list[FileItem]:
 
 def load_files(paths: list[str], db_path: str | os.PathLike = DEFAULT_DB, pins: dict[str, Pin] | None = None,
                progress: bool | None = None, parser: Parser | None = None, workers: int | None = None,
-               lock_timeout: float | None = None, err: TextIO | None = None) -> RunSummary:
+               lock_timeout: float | None = None, err: TextIO | None = None,
+               accept_worse: bool = False) -> RunSummary:
     """The work of ``run_load`` without printing the summary; raises when the run fails."""
     err = err or sys.stderr
     started = datetime.now()
@@ -246,7 +247,7 @@ def load_files(paths: list[str], db_path: str | os.PathLike = DEFAULT_DB, pins: 
 
         marks["parse"] = time.perf_counter()
         con = session.connect()
-        summary = _write_batch(con, ordered, [str(p) for p in paths], started)
+        summary = _write_batch(con, ordered, [str(p) for p in paths], started, accept_worse)
         summary.db_path = str(db_path)
         marks["written"] = time.perf_counter()
     end = time.perf_counter()
@@ -257,7 +258,7 @@ def load_files(paths: list[str], db_path: str | os.PathLike = DEFAULT_DB, pins: 
 
 
 def load_parsed(db_path: str | os.PathLike, items: list[FileItem], paths: list[str] | None = None,
-                lock_timeout: float | None = None) -> RunSummary:
+                lock_timeout: float | None = None, accept_worse: bool = False) -> RunSummary:
     """Write already-parsed items (``FileItem`` with ``result`` and ``sha256``) and run the checks.
 
     The same write path as ``load``; used by the benchmark, the tests and generators that
@@ -265,14 +266,15 @@ def load_parsed(db_path: str | os.PathLike, items: list[FileItem], paths: list[s
     """
     started = datetime.now()
     with copy_on_write(db_path, timeout=lock_timeout) as session:
-        summary = _write_batch(session.connect(), items, paths or [], started)
+        summary = _write_batch(session.connect(), items, paths or [], started, accept_worse)
         summary.db_path = str(db_path)
     return summary
 
 
 # ---------------------------------------------------------------- the command
 
-OUTCOME_NAMES = {"loaded": "新入库", "new_version": "新版本", "unchanged": "未变化", "duplicate": "重复",
+OUTCOME_NAMES = {"loaded": "新入库", "new_version": "新版本", "held": "暂未采用的新文件", "unchanged": "未变化",
+                 "duplicate": "重复",
                  "rejected": "无法解析", "skipped": "跳过"}
 
 
@@ -286,6 +288,10 @@ def format_summary(s: RunSummary) -> str:
                                         if c["new_version"] else ""),
              f"  未变化 {c['unchanged']} 个",
              f"  重复 {c['duplicate']} 个（与已入库文件内容相同，或是同一报告的另一种格式）"]
+    held = [e for e in s.log if e.outcome == "held"]
+    if held:
+        lines.append(f"  暂未采用 {len(held)} 个（读出的内容明显少于现行版本，现行版本不变）：")
+        lines += [f"    - {Path(e.path).name}：{e.reason}" for e in held]
     rejected = [e for e in s.log if e.outcome == "rejected"]
     lines.append(f"  无法解析 {len(rejected)} 个" + ("：" if rejected else ""))
     for e in rejected:
@@ -300,7 +306,8 @@ def format_summary(s: RunSummary) -> str:
 
 def run_load(paths: list[str], db_path: str = DEFAULT_DB, manifest: str | None = None,
              progress: bool | None = None, *, parser: Parser | None = None, workers: int | None = None,
-             lock_timeout: float | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+             lock_timeout: float | None = None, out: TextIO | None = None, err: TextIO | None = None,
+             accept_worse: bool = False) -> int:
     """The whole ``python -m ingest load`` command.  Returns the exit status.
 
     0 when the run completed (rejected files included); non-zero when the run itself failed, in
@@ -315,7 +322,7 @@ def run_load(paths: list[str], db_path: str = DEFAULT_DB, manifest: str | None =
         return 2
     with _noting_ctrl_c() as ctrl_c:
         try:
-            summary = load_files(paths, db_path, pins, progress, parser, workers, lock_timeout, err)
+            summary = load_files(paths, db_path, pins, progress, parser, workers, lock_timeout, err, accept_worse)
         except (KeyboardInterrupt, duckdb.InterruptException):
             interrupted = True
         except Exception as e:

@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS {REPORTS} (
     run_id           INTEGER NOT NULL,
     ingested_at      TIMESTAMP NOT NULL,
     load_seq         BIGINT NOT NULL,       -- order of loading; the latest non-duplicate is current
-    status           VARCHAR NOT NULL,      -- current | superseded | duplicate
+    status           VARCHAR NOT NULL,      -- current | superseded | duplicate | held
     version          INTEGER,               -- 1, 2, … among the non-duplicate files of unit+year
     duplicate_of     VARCHAR,               -- for status duplicate: the report with the same figures
     n_cells          INTEGER NOT NULL,      -- canonical cells stored for this report

@@ -10,6 +10,10 @@ Outcome of each file (also the ``ingest_log.outcome``):
 * ``new_version`` – a unit and year that already has a report: the new file becomes current, the
                     earlier one stays as ``superseded`` (a ``CONFLICT`` finding names the cells whose
                     figures differ);
+* ``held``        – a new version that reads clearly worse than the current one (no numbers, a
+                    table missing, or far fewer numbers: :mod:`ingest.store.versions`): stored
+                    with status ``held`` and not made current unless the run accepts worse
+                    versions (``load --accept-worse``) or an admin accepts it later;
 * ``rejected``    – the file could not be read as a report (reason in plain Chinese);
 * ``skipped``     – not a report by its name (manifest, README, *.expected.json …), found in a folder.
 """
@@ -36,8 +40,9 @@ from ingest.store.schema import (
     UNITS,
 )
 from ingest.store.units import Pin, UnitObservation, level_of, normalise_name, normalise_region, resolve_units
+from ingest.store.versions import HELD, held_reason, worse_reading
 
-OUTCOMES = ("loaded", "new_version", "unchanged", "duplicate", "rejected", "skipped")
+OUTCOMES = ("loaded", "new_version", "held", "unchanged", "duplicate", "rejected", "skipped")
 
 
 @dataclass(slots=True)
@@ -113,8 +118,11 @@ def _int_or_none(v) -> int | None:
 class BatchWriter:
     """Decides the outcome of every file of one run and writes the rows, in one pass."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, now: datetime | None = None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, now: datetime | None = None,
+                 accept_worse: bool = False) -> None:
         self.con = con
+        self.accept_worse = accept_worse
+        self._accepted: list[str] = []                  # held reports this run makes ordinary versions
         self.run_id = run_id
         self.now = now or datetime.now()
         self.log: list[LogEntry] = []
@@ -141,7 +149,7 @@ class BatchWriter:
                 self.regions_by_name[k.unit_name].add(k.region)
         for r in rows:
             k = self.by_sha[r[12]]
-            if k.status != "duplicate":
+            if k.status not in ("duplicate", HELD):
                 self.current[(self._group_id(k.unit_name, k.region), k.year)] = k
 
     def _group_id(self, name: str, region: str | None) -> str:
@@ -171,6 +179,8 @@ class BatchWriter:
             return LogEntry(item.path, item.sha256, "rejected", item.rejected)
         known = self.by_sha.get(item.sha256 or "")
         if known is not None:
+            if known.status == HELD and self.accept_worse:
+                return self._accept_held(known, item)
             if known.source_file == item.path:
                 reason = self._apply_pin(known, item.pin)
                 return LogEntry(item.path, item.sha256, "unchanged", reason, known.report_id)
@@ -236,6 +246,9 @@ class BatchWriter:
             if prev.format != fmt and self._signature(prev.report_id) == R.cell_signature(res):
                 status, outcome, duplicate_of = "duplicate", "duplicate", prev.report_id
                 reason = f"与已入库的“{prev.file_name}”是同一报告的不同格式（数字完全相同）"
+            elif (why := None if self.accept_worse
+                  else worse_reading(self._signature(prev.report_id), R.cell_signature(res))):
+                status, outcome, reason = HELD, HELD, held_reason(name, year, why, prev.file_name)
             else:
                 outcome = "new_version"
                 reason = f"{name}{year}年报告的新版本，原版本“{prev.file_name}”保留为历史版本"
@@ -257,7 +270,7 @@ class BatchWriter:
                        item.pin is not None, unit_raw, region_raw)
         self.by_sha[sha] = known
         self._batch_results[report_id] = res
-        if status != "duplicate":
+        if status not in ("duplicate", HELD):
             self.current[group] = known
         if region:
             self.regions_by_name[name].add(region)
@@ -268,6 +281,17 @@ class BatchWriter:
         self._rows[PARSE_FINDINGS].extend(findings)
         return LogEntry(item.path, item.sha256, outcome, reason, report_id)
 
+    def _accept_held(self, known: _Known, item: FileItem) -> LogEntry:
+        """``--accept-worse`` on a file that an earlier run held: it becomes an ordinary version."""
+        self._accepted.append(known.report_id)
+        known.status = "superseded"
+        group = (self._group_id(known.unit_name, known.region), known.year)
+        cur = self.current.get(group)
+        if cur is None or cur.load_seq < known.load_seq:
+            self.current[group] = known
+        return LogEntry(item.path, item.sha256, "new_version",
+                        f"已按 --accept-worse 采用此前暂未采用的“{known.file_name}”", known.report_id)
+
     # ------------------------------------------------------------------ write everything
     def flush(self) -> None:
         con = self.con
@@ -275,6 +299,10 @@ class BatchWriter:
             con.execute(f"UPDATE {REPORTS} SET unit_raw = ?, unit_name = ?, region_raw = ?, region = ?, year = ?,"
                         f" pinned = true WHERE report_id = ?", list(values))
         self._updates.clear()
+        if self._accepted:
+            con.execute(f"UPDATE {REPORTS} SET status = 'superseded' WHERE status = '{HELD}'"
+                        f" AND report_id IN (SELECT unnest(?))", [self._accepted])
+            self._accepted.clear()
         insert_rows(con, REPORTS, REPORT_COLUMNS, self._rows.pop(REPORTS, []))
         insert_rows(con, CELLS, R.CELL_COLUMNS, self._rows.pop(CELLS, []))
         insert_rows(con, EXTRA_CELLS, R.EXTRA_COLUMNS, self._rows.pop(EXTRA_CELLS, []))
@@ -311,7 +339,7 @@ def refresh_units_and_versions(con: duckdb.DuckDBPyConnection) -> None:
             SELECT report_id,
                    CASE WHEN row_number() OVER w_desc = 1 THEN 'current' ELSE 'superseded' END AS status,
                    row_number() OVER w_asc AS version
-            FROM {REPORTS} WHERE status <> 'duplicate'
+            FROM {REPORTS} WHERE status NOT IN ('duplicate', '{HELD}')
             WINDOW w_desc AS (PARTITION BY unit_id, year ORDER BY load_seq DESC),
                    w_asc AS (PARTITION BY unit_id, year ORDER BY load_seq)
         ) v
