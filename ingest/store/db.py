@@ -79,12 +79,45 @@ class DiskFull(OSError):
         except OSError:
             free = None
         left = f"只剩 {_mb(free)} 可用" if free is not None else "没有足够的可用空间"
+        if _inodes_exhausted(folder):
+            super().__init__(
+                errno.ENOSPC,
+                f"磁盘上的文件数量已达上限：数据库所在的文件夹 {folder} 虽然还有 {_mb(free)} 空间，"
+                "但这个磁盘已不能再新建文件（文件个数用尽，常见于存放了大量小文件的磁盘）。"
+                "数据库保持本次运行之前的状态，临时文件已删除。请删除不需要的文件（尤其是大量小文件），"
+                "或用 --db 把数据库放到另一个磁盘上后重新运行")
+            return
         why = (f"入库时要先把数据库（{_mb(size)}）复制一份，在副本中写入新报告，所以需要的可用空间比数据库本身还大"
                "（建议至少留出数据库大小的两倍）。" if size else "")
         super().__init__(
             errno.ENOSPC,
             f"磁盘空间不足：数据库所在的文件夹 {folder} {left}。{why}数据库保持本次运行之前的状态，"
             "临时文件已删除。请清理磁盘空间（或用 --db 把数据库放到空间更大的磁盘上）后重新运行")
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _inodes_exhausted(folder: Path) -> bool:
+    """True when the file system of ``folder`` has no free inodes (ENOSPC with space left)."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_files > 0 and st.f_favail == 0
+
+
+class StoreUnwritable(PermissionError):
+    """The database folder does not allow the lock file to be created (nothing was changed)."""
+
+    def __init__(self, lock: Path, exc: OSError) -> None:
+        why = {errno.EROFS: "磁盘是只读的", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
+               errno.ENOTDIR: "路径中有一段不是文件夹", errno.EEXIST: "路径中有一段不是文件夹",
+               errno.ENOENT: "文件夹不存在"}.get(exc.errno or 0, exc.strerror or "无法创建文件")
+        super().__init__(
+            exc.errno or errno.EACCES,
+            f"无法在文件夹 {lock.parent} 中创建锁文件 {lock.name}（{why}）。数据库没有任何改动。"
+            "请检查数据库路径是否写对、该文件夹是否存在且可写，或用 --db 换一个可写的位置")
 
     def __str__(self) -> str:
         return str(self.strerror)
@@ -172,8 +205,13 @@ def write_lock(db_path: str | os.PathLike, timeout: float | None = None,
     ``timeout`` None waits as long as needed; ``on_wait`` is called once if we have to wait.
     """
     lp = lock_path(db_path)
-    lp.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        lp.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        if is_disk_full(e):
+            raise DiskFull(db_path) from e
+        raise StoreUnwritable(lp, e) from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -260,7 +298,6 @@ def copy_on_write(db_path: str | os.PathLike = DEFAULT_DB, timeout: float | None
     """
     shown = Path(db_path)           # the path the user gave, for messages
     db = real_db_path(db_path)
-    db.parent.mkdir(parents=True, exist_ok=True)
     with write_lock(db, timeout=timeout, on_wait=on_wait):
         remove_stale_temps(db)
         temp = db.with_name(f"{db.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")

@@ -29,7 +29,7 @@ from typing import TextIO
 import duckdb
 
 from ingest.store.checks import run_checks
-from ingest.store.db import DEFAULT_DB, DatabaseCorrupt, DiskFull, StoreBusy, copy_on_write
+from ingest.store.db import DEFAULT_DB, DatabaseCorrupt, DiskFull, StoreBusy, StoreUnwritable, copy_on_write
 from ingest.store.discover import discover, hash_file, mtime_ns
 from ingest.store.schema import REPORTS, RUNS, V_FINDINGS_OPEN
 from ingest.store.units import ManifestError, Pin, pin_for, read_manifest
@@ -374,7 +374,7 @@ def _load_failed(e: Exception, err: TextIO) -> int:
     if isinstance(e, StoreBusy):
         print(f"入库未开始：{e}", file=err)
         return 3
-    if isinstance(e, DatabaseCorrupt):
+    if isinstance(e, DatabaseCorrupt | StoreUnwritable):
         print(f"入库未进行：{e}", file=err)
     elif isinstance(e, DiskFull):
         print(f"入库失败：{e}", file=err)
