@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest import templates
-from ingest.rules.findings import catalogue
+from ingest.rules.findings import catalogue, make, number_text, plain_number
 
 S3_COLUMNS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
 # Totals that, when printed blank, make an identity not evaluable rather than assumed 0 (spec §7).
@@ -75,21 +75,6 @@ def cell_name(key: str, template: str | None = None) -> str:
     return templates.cell_name(template, key.split("@", 1)[0])
 
 
-def fmt(value: float | int | None) -> str:
-    """A number as a person writes it: ``2``, not ``2.0``; blank as ``空白``."""
-    if value is None:
-        return "空白"
-    v = float(value)
-    return str(int(v)) if v.is_integer() else repr(v)
-
-
-def _num(value: float | None) -> int | float | None:
-    if value is None:
-        return None
-    v = float(value)
-    return int(v) if v.is_integer() else v
-
-
 # ---------------------------------------------------------------- reading cells for a rule
 
 def _operand(rep: YearReport, key: str) -> tuple[float, bool] | None:
@@ -113,14 +98,10 @@ def _operand(rep: YearReport, key: str) -> tuple[float, bool] | None:
 
 def _finding(entry: str, keys: list[str], expected, actual, assumed_zero: Iterable[str] = (),
              evidence: str = "", defect: str | None = None, **fields) -> dict:
-    """A finding from the rule catalogue (rules/catalogue.toml): severity and message wording live there."""
-    spec = catalogue()[entry]
-    message = spec["message"].format(expected=fmt(expected), actual=fmt(actual), **fields)
-    return {
-        "rule": spec.get("rule", entry), "severity": spec["severity"], "keys": keys,
-        "expected": _num(expected), "actual": _num(actual), "message": message,
-        "assumed_zero": sorted(set(assumed_zero)), "evidence": evidence, "defect": defect,
-    }
+    """:func:`ingest.rules.findings.make` for a cross-report rule, as the dict the store expects."""
+    return make(entry, keys, expected=plain_number(expected), actual=plain_number(actual),
+                assumed_zero=list(assumed_zero), evidence=evidence, defect=defect, keep_key_order=True,
+                **fields).to_dict()
 
 
 def _evidence(prev: YearReport, cur: YearReport) -> str:
@@ -358,7 +339,7 @@ def version_conflict(current: YearReport, other: YearReport, shown: int = 5) -> 
     diff = differing_keys(current, other)
     if not diff:
         return []
-    names = "、".join(f"{cell_name(k, current.template)}（{fmt(other.cells.get(k))}→{fmt(current.cells.get(k))}）"
+    names = "、".join(f"{cell_name(k, current.template)}（{number_text(other.cells.get(k))}→{number_text(current.cells.get(k))}）"
                      for k in diff[:shown])
     more = f" 等 {len(diff)} 处" if len(diff) > shown else ""
     return [_finding("CONFLICT", diff, None, len(diff), (),
