@@ -19,7 +19,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import config
-from dashboard.queries import DbChanged, DbUnavailable
+from dashboard.data.connection import DbChanged, DbUnavailable
 from dashboard.scope import SEVERITY_NAMES
 from ingest.store.review import STALE_NOTE
 
@@ -105,11 +105,11 @@ def briefing_buttons(scope) -> None:
 
 def _data_date() -> str:
     """Date of the latest load (the "数据日期" printed on exported pictures)."""
-    from dashboard import queries
+    from dashboard.data import connection as connection_q
 
     try:
-        when = queries.file_query("SELECT max(ingested_at) AS t FROM reports WHERE status = 'current'")["t"][0]
-    except queries.DbChanged:
+        when = connection_q.file_query("SELECT max(ingested_at) AS t FROM reports WHERE status = 'current'")["t"][0]
+    except connection_q.DbChanged:
         raise                # the page is drawn again from the new version
     except Exception:  # never let a caption break a page
         when = None
@@ -296,7 +296,7 @@ MAX_VERSION_RERUNS = 5
 
 
 def database_changed() -> NoReturn:
-    """The database file was replaced during this run (``queries.DbChanged``): draw the page again.
+    """The database file was replaced during this run (``connection_q.DbChanged``): draw the page again.
 
     Everything drawn so far came from the version pinned at the start of the run; rerunning shows
     the whole page from the new one.  If the file changes again and again (every run meets a new
