@@ -98,23 +98,3 @@ def current() -> Scope:
     """The scope drawn by app.py in this run (an empty scope when filters could not be drawn)."""
     return st.session_state.get(SCOPE_KEY) or Scope()
 
-
-def describe(scope: Scope) -> str:
-    """One Chinese line saying what the current filter is (for captions and exports)."""
-    parts = []
-    if scope.years:
-        parts.append(f"{scope.years[0]}–{scope.years[1]} 年" if scope.years[0] != scope.years[1]
-                     else f"{scope.years[0]} 年")
-    if scope.regions:
-        parts.append("、".join(scope.regions))
-    if scope.levels:
-        parts.append("层级：" + "、".join(scope.levels))
-    if scope.name:
-        parts.append(f"名称包含“{scope.name}”")
-    if scope.units:
-        parts.append(f"选定 {len(scope.units)} 个乡镇（街道）")
-    if scope.templates:
-        parts.append("模板：" + "、".join(TEMPLATE_NAMES[t] for t in scope.templates))
-    if scope.severities:
-        parts.append("级别：" + "、".join(SEVERITY_NAMES[s] for s in scope.severities))
-    return "筛选：" + ("；".join(parts) if parts else "全部数据")

@@ -20,6 +20,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.data.connection import DbChanged, DbUnavailable
+from dashboard.data.where import describe
 from dashboard.scope import SEVERITY_NAMES
 from ingest.store.review import STALE_NOTE
 
@@ -71,7 +72,7 @@ def _export_slot(kind: str, title: str, data: pl.DataFrame, key: str, chart: alt
     stem = _BAD_FILE_CHARS.sub("_", title).strip("_") or "导出"
     buttons = []
     if kind == "chart" and chart is not None:
-        scope_line, day = filters.describe(filters.current()), _data_date()
+        scope_line, day = describe(filters.current()), _data_date()
         buttons += [("图片 PNG", "png", "image/png", ":material/image:",
                      lambda: export.chart_png(chart, title=title, scope=scope_line, data_date=day)),
                     ("矢量图 SVG", "svg", "image/svg+xml", ":material/image:",

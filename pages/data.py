@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import admin, config, filters, ui
 from dashboard.data import admin as admin_q
+from dashboard.data.where import describe
 
 ui.page_guard()
 st.title("数据管理")
@@ -56,7 +57,7 @@ else:
                                  pl.col("file_name").alias("文件名"), pl.col("ingested_at").alias("入库时间"),
                                  pl.col("parser_version").alias("解析程序版本")),
                   None, key="data_reports", height=360,
-                  caption=ui.md_escape(filters.describe(scope)) + "（最多列出最近导入的 500 个）")
+                  caption=ui.md_escape(describe(scope)) + "（最多列出最近导入的 500 个）")
 
 st.subheader("上传报告文件")
 st.caption(f"接受 {'、'.join(config.UPLOAD_TYPES)} 文件，每个不超过 {config.UPLOAD_MAX_MB} MB。"

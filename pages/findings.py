@@ -7,6 +7,7 @@ from dashboard import admin, filters, report_view, ui
 from dashboard.data import findings as findings_q
 from dashboard.data import overview as overview_q
 from dashboard.data import report as report_q
+from dashboard.data.where import describe
 from dashboard.scope import SEVERITIES, SEVERITY_NAMES
 from ingest.store.review import STALE_NOTE
 
@@ -14,7 +15,7 @@ ui.db_guard()
 scope = filters.current()
 
 st.title("一致性预警")
-st.caption(ui.md_escape(filters.describe(scope)) + "　·　级别、乡镇和年度用左侧筛选；问题说明写明表、行、列，"
+st.caption(ui.md_escape(describe(scope)) + "　·　级别、乡镇和年度用左侧筛选；问题说明写明表、行、列，"
            "以及应为多少、报告为多少。")
 
 ui.severity_cards(overview_q.findings_by_severity(scope), scope.severities or SEVERITIES)

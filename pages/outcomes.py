@@ -8,12 +8,13 @@ from dashboard.charts import OUTCOME_ORDER, outcome_share, rate_bars, reason_bar
 from dashboard.data import outcomes as outcomes_q
 from dashboard.data import volume as volume_q
 from dashboard.data.outcomes import OUTCOME_COLUMNS
+from dashboard.data.where import describe
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("办理结果")
-st.caption(ui.md_escape(filters.describe(scope)) + "　·　数据来自表三 第三项 本年度办理结果（总计列）。")
+st.caption(ui.md_escape(describe(scope)) + "　·　数据来自表三 第三项 本年度办理结果（总计列）。")
 st.info("**口径说明：** 2019 年格式的“（六）其他处理”是一行；2021 年格式把它分为三行"
         "（逾期不补正、逾期未缴费、其他）。本页把 2021 年格式的三行相加后与 2019 年格式的单行作为同一类“其他处理”比较。",
         icon=":material/merge_type:")

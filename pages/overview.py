@@ -6,13 +6,14 @@ import streamlit as st
 from dashboard import charts, filters, ui
 from dashboard.data import findings as findings_q
 from dashboard.data import overview as overview_q
+from dashboard.data.where import describe
 from dashboard.scope import SEVERITIES
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("总览")
-st.caption(ui.md_escape(filters.describe(scope)))
+st.caption(ui.md_escape(describe(scope)))
 ui.briefing_buttons(scope)
 
 k = overview_q.overview_kpis(scope)

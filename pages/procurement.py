@@ -6,12 +6,13 @@ import streamlit as st
 from dashboard import filters, ui
 from dashboard.charts import value_bars
 from dashboard.data import procurement as procurement_q
+from dashboard.data.where import describe
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("政府采购")
-st.caption(ui.md_escape(filters.describe(scope)))
+st.caption(ui.md_escape(describe(scope)))
 st.warning("**两个不同的指标，不能相互比较或相加：** 2019–2020 年格式的表二 第二十条第（九）项“政府集中采购”"
            "（采购项目数量、采购总金额）在 2021 年格式中已取消；2021 年格式的表二 第二十条第（八）项"
            "“行政事业性收费 本年收费金额”是收费，不是采购。", icon=":material/compare_arrows:")

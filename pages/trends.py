@@ -6,12 +6,13 @@ import streamlit as st
 from dashboard import filters, ui
 from dashboard.charts import CHAIN_NAMES, chain_heatmap, total_trend, trend_lines
 from dashboard.data import trends as trends_q
+from dashboard.data.where import describe
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("年度趋势")
-st.caption(ui.md_escape(filters.describe(scope)))
+st.caption(ui.md_escape(describe(scope)))
 
 measure = st.selectbox("指标", list(trends_q.MEASURES), format_func=lambda m: trends_q.MEASURES[m][0],
                        key="trend_measure")

@@ -7,12 +7,13 @@ from dashboard import filters, ui
 from dashboard.charts import applicant_by_year, applicant_stacked
 from dashboard.data import volume as volume_q
 from dashboard.data.snapshot import APPLICANT_COLS, APPLICANT_NAMES
+from dashboard.data.where import describe
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("申请量")
-st.caption(ui.md_escape(filters.describe(scope)) + "　·　数据来自表三 第一项“本年新收”和第二项“上年结转”，"
+st.caption(ui.md_escape(describe(scope)) + "　·　数据来自表三 第一项“本年新收”和第二项“上年结转”，"
            "按申请人类型（自然人及五类法人或其他组织）分列；图中只叠加各申请人列，不把总计列与各列相加。")
 
 MEASURES = {"new": "本年新收", "co": "上年结转", "both": "新收与结转合计"}

@@ -1,8 +1,9 @@
-"""A :class:`~dashboard.scope.Scope` as SQL: the ``WHERE`` clause with its parameters."""
+"""A :class:`~dashboard.scope.Scope` two ways: as SQL (:func:`where`, the ``WHERE`` clause with its parameters)
+and in words (:func:`describe`, the caption above every page and export), side by side so that both change together."""
 
 from __future__ import annotations
 
-from dashboard.scope import Scope
+from dashboard.scope import SEVERITY_NAMES, TEMPLATE_NAMES, Scope
 
 
 def where(scope: Scope, *, years: bool = True, template: bool = True, severity: bool = False,
@@ -37,3 +38,24 @@ def where(scope: Scope, *, years: bool = True, template: bool = True, severity: 
         clauses.append(f"list_contains(?::VARCHAR[], {a}severity)")
         params.append(list(scope.severities))
     return "WHERE " + " AND ".join(clauses), params
+
+
+def describe(scope: Scope) -> str:
+    """One Chinese line saying what the current filter is (for captions and exports)."""
+    parts = []
+    if scope.years:
+        parts.append(f"{scope.years[0]}–{scope.years[1]} 年" if scope.years[0] != scope.years[1]
+                     else f"{scope.years[0]} 年")
+    if scope.regions:
+        parts.append("、".join(scope.regions))
+    if scope.levels:
+        parts.append("层级：" + "、".join(scope.levels))
+    if scope.name:
+        parts.append(f"名称包含“{scope.name}”")
+    if scope.units:
+        parts.append(f"选定 {len(scope.units)} 个乡镇（街道）")
+    if scope.templates:
+        parts.append("模板：" + "、".join(TEMPLATE_NAMES[t] for t in scope.templates))
+    if scope.severities:
+        parts.append("级别：" + "、".join(SEVERITY_NAMES[s] for s in scope.severities))
+    return "筛选：" + ("；".join(parts) if parts else "全部数据")
