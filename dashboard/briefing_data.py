@@ -19,6 +19,7 @@ import polars as pl
 
 from dashboard import charts as C
 from dashboard.data.where import where
+from dashboard.labels import OUTCOME_NAMES, REVIEW_NAMES, SEVERITY_NAMES, STATUS_NAMES
 from dashboard.scope import Scope
 from ingest.store.db import connect_readonly
 from ingest.store.review import STALE_NOTE
@@ -32,20 +33,13 @@ from ingest.store.schema import (
     V_SUBMISSION_STATUS,
 )
 
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-REVIEW_NAMES = {"open": "未审核", "confirmed": "已确认", "dismissed": "已排除"}
-# A finding whose review mark is stale (it changed since it was reviewed) is open again.
-STALE_NAME = "待处理"
 
 # A unit's 层级 as the briefing's level filter reads it: any stored level other than 镇 / 乡 / 街道 is 其他.
 LEVEL_SQL = "CASE WHEN level IN ('镇', '乡', '街道') THEN level ELSE '其他' END"
 
-# Submission states and outcome groups: the dashboard's names and colours (one map everywhere).
-STATUS_NAMES = C.STATUS_NAMES
-
 # 表三 办理结果 groups as the v_report_measures view names them, in template order.
-OUTCOMES = tuple(zip(("granted", "partial", "deny", "unable", "noproc", "other"), C.OUTCOME_ORDER, strict=True))
+OUTCOMES = tuple(OUTCOME_NAMES.items())
 
 
 class BriefingError(Exception):
@@ -317,7 +311,7 @@ def problem_table(findings: pl.DataFrame) -> pl.DataFrame:
         "报告为": f["actual"],
         "原文位置": f["location"],
         "报告文件": f["file_name"],
-        "审核状态": [STALE_NAME if stale else REVIEW_NAMES.get(s, s)
+        "审核状态": [REVIEW_NAMES["open"] if stale else REVIEW_NAMES.get(s, s)
                  for s, stale in zip(f["review_status"].to_list(), f["review_stale"].to_list(), strict=True)],
         "审核备注": [STALE_NOTE if stale else note
                  for note, stale in zip(f["review_note"].to_list(), f["review_stale"].to_list(), strict=True)],

@@ -18,7 +18,8 @@ import contextlib
 import streamlit as st
 
 from dashboard.data import options as options_q
-from dashboard.scope import LEVELS, SEVERITIES, SEVERITY_NAMES, TEMPLATE_NAMES, TEMPLATES, Scope
+from dashboard.labels import SEVERITIES, SEVERITY_NAMES
+from dashboard.scope import LEVELS, TEMPLATE_NAMES, TEMPLATES, Scope
 
 K_YEARS, K_REGION, K_LEVEL, K_NAME, K_TOWN, K_TPL, K_SEV = "years", "region", "level", "q", "town", "tpl", "sev"
 ALL_KEYS = (K_YEARS, K_REGION, K_LEVEL, K_NAME, K_TOWN, K_TPL, K_SEV)

@@ -21,15 +21,13 @@ import streamlit as st
 from dashboard import config
 from dashboard.data.connection import DbChanged, DbUnavailable
 from dashboard.data.where import describe
-from dashboard.scope import SEVERITY_NAMES
+from dashboard.labels import REVIEW_NAMES, SEVERITY_FILL, SEVERITY_LABELS, SEVERITY_NAMES
 from ingest.store.review import STALE_NOTE
 
 log = logging.getLogger("nianbao.dashboard")
 
 SEVERITY_ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 SEVERITY_BADGE_COLORS = {"error": "red", "warning": "orange", "info": "blue"}
-SEVERITY_FILL = {"error": "#b71c1c", "warning": "#e65100", "info": "#0d47a1"}
-SEVERITY_SOFT = {"error": "#ffcdd2", "warning": "#ffe0b2", "info": "#bbdefb"}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -208,9 +206,6 @@ def severity_badge(severity: str, text: str | None = None) -> None:
              color=SEVERITY_BADGE_COLORS.get(severity, "gray"))
 
 
-SEVERITY_LABELS = {"error": "■ 错误", "warning": "▲ 警告", "info": "● 提示"}
-
-
 def severity_column():
     """Table column showing the severity as a strongly coloured tag (no per-cell styling needed)."""
     return st.column_config.MultiselectColumn(
@@ -365,13 +360,11 @@ def findings_frame(df: pl.DataFrame, with_unit: bool = True) -> pl.DataFrame:
 
 def _review_words(df: pl.DataFrame) -> pl.Expr:
     """待处理 / 已确认 / 已排除; a review whose finding has changed since reads 待处理 with the reason."""
-    words = pl.col("review_status").replace_strict(REVIEW_NAMES, default="待处理")
+    words = pl.col("review_status").replace_strict(REVIEW_NAMES, default=REVIEW_NAMES["open"])
     if "review_stale" not in df.columns:
         return words
-    return pl.when(pl.col("review_stale").fill_null(False)).then(pl.lit(f"待处理（{STALE_NOTE}）")).otherwise(words)
+    return pl.when(pl.col("review_stale").fill_null(False)).then(pl.lit(f"{REVIEW_NAMES['open']}（{STALE_NOTE}）")).otherwise(words)
 
-
-REVIEW_NAMES = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
 
 
 def findings_table(df: pl.DataFrame, key: str, title: str | None = None, with_unit: bool = True,

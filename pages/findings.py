@@ -8,7 +8,7 @@ from dashboard.data import findings as findings_q
 from dashboard.data import overview as overview_q
 from dashboard.data import report as report_q
 from dashboard.data.where import describe
-from dashboard.scope import SEVERITIES, SEVERITY_NAMES
+from dashboard.labels import REVIEW_NAMES, SEVERITIES, SEVERITY_NAMES
 from ingest.store.review import STALE_NOTE
 
 ui.db_guard()
@@ -25,8 +25,8 @@ c1, c2, c3 = st.columns([3, 2, 1])
 rule_names = dict(zip(rules["rule"].to_list(), rules["n"].to_list(), strict=True))
 chosen_rules = c1.multiselect("规则", list(rule_names), key="f_rules", format_func=lambda r: f"{r}（{rule_names[r]} 条）",
                               placeholder="全部规则", filter_mode="contains")
-review = c2.multiselect("审核状态", list(ui.REVIEW_NAMES), default=["open", "confirmed"], key="f_review",
-                        format_func=ui.REVIEW_NAMES.get, placeholder="全部状态")
+review = c2.multiselect("审核状态", list(REVIEW_NAMES), default=["open", "confirmed"], key="f_review",
+                        format_func=REVIEW_NAMES.get, placeholder="全部状态")
 PAGE = 100
 total = findings_q.findings_count(scope, chosen_rules, review)
 pages = max(1, -(-total // PAGE))
@@ -63,7 +63,7 @@ with st.container(border=True):
              ("涉及的单元格", "；".join(report_view.cell_name(tpl, k) for k in (f["keys"] or []))),
              ("按 0 计算的空白格", "；".join(report_view.cell_name(tpl, k) for k in (f["assumed_zero"] or []))),
              ("依据", f["evidence"] or ""), ("文件", f["file_name"] or ""),
-             ("审核状态", ui.REVIEW_NAMES.get(f["review_status"], f["review_status"])
+             ("审核状态", REVIEW_NAMES.get(f["review_status"], f["review_status"])
               + (f"（{STALE_NOTE}）" if f["review_stale"] else "")),
              ("审核意见", f["review_note"] or ""), ("审核人", f["reviewed_by"] or ""),
              ("审核时间", "" if f["reviewed_at"] is None else str(f["reviewed_at"]))]

@@ -4,11 +4,11 @@ import polars as pl
 import streamlit as st
 
 from dashboard import filters, ui
-from dashboard.charts import OUTCOME_ORDER, outcome_share, rate_bars, reason_bars
+from dashboard.charts import outcome_share, rate_bars, reason_bars
 from dashboard.data import outcomes as outcomes_q
 from dashboard.data import volume as volume_q
-from dashboard.data.outcomes import OUTCOME_COLUMNS
 from dashboard.data.where import describe
+from dashboard.labels import OUTCOME_NAMES, OUTCOME_ORDER
 
 ui.db_guard()
 scope = filters.current()
@@ -28,9 +28,9 @@ by_unit = ui.with_unit_label(by_unit)
 n_units = volume_q.count_units(scope, "AND result_total > 0")
 top = by_unit
 order = {name: i for i, name in enumerate(OUTCOME_ORDER)}
-long = (top.select("单位", *OUTCOME_COLUMNS, "handled")
-        .unpivot(index=["单位", "handled"], on=list(OUTCOME_COLUMNS), variable_name="g", value_name="件数")
-        .with_columns(pl.col("g").replace_strict(OUTCOME_COLUMNS).alias("办理结果"),
+long = (top.select("单位", *OUTCOME_NAMES, "handled")
+        .unpivot(index=["单位", "handled"], on=list(OUTCOME_NAMES), variable_name="g", value_name="件数")
+        .with_columns(pl.col("g").replace_strict(OUTCOME_NAMES).alias("办理结果"),
                       pl.col("件数").fill_null(0))
         .with_columns((pl.col("件数") / pl.col("handled")).alias("占比"),
                       pl.col("办理结果").replace_strict(order, return_dtype=pl.Int32).alias("序号"))

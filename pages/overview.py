@@ -7,7 +7,7 @@ from dashboard import charts, filters, ui
 from dashboard.data import findings as findings_q
 from dashboard.data import overview as overview_q
 from dashboard.data.where import describe
-from dashboard.scope import SEVERITIES
+from dashboard.labels import SEVERITIES, STATUS_NAMES
 
 ui.db_guard()
 scope = filters.current()
@@ -34,7 +34,7 @@ if matrix.is_empty():
     ui.empty_state("筛选范围内没有单位", "请在左侧放宽筛选条件，或在“数据管理”页面导入报告")
 elif mode == "unit":
     shown = matrix.select(pl.col("label").alias("单位"), pl.col("year").alias("年度"),
-                          pl.col("status").replace_strict(charts.STATUS_NAMES, default="未知").alias("提交情况"),
+                          pl.col("status").replace_strict(STATUS_NAMES, default="未知").alias("提交情况"),
                           pl.col("errors").alias("错误"), pl.col("warnings").alias("警告"), pl.col("infos").alias("提示"))
     event = ui.show_chart(charts.status_heatmap(matrix, "单位 × 年度 提交情况"), shown, "单位 × 年度 提交情况",
                           key="matrix", on_select="rerun")

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import filters, report_view, ui
 from dashboard.data import options as options_q
 from dashboard.data import report as report_q
-from dashboard.scope import SEVERITY_NAMES
+from dashboard.labels import SEVERITY_NAMES
 from ingest.templates import TEMPLATES, template_badge
 
 ui.db_guard()

@@ -4,9 +4,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard import filters, ui
-from dashboard.charts import CHAIN_NAMES, chain_heatmap, total_trend, trend_lines
+from dashboard.charts import chain_heatmap, total_trend, trend_lines
 from dashboard.data import trends as trends_q
 from dashboard.data.where import describe
+from dashboard.labels import CHAIN_NAMES
 
 ui.db_guard()
 scope = filters.current()

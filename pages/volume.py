@@ -6,8 +6,9 @@ import streamlit as st
 from dashboard import filters, ui
 from dashboard.charts import applicant_by_year, applicant_stacked
 from dashboard.data import volume as volume_q
-from dashboard.data.snapshot import APPLICANT_COLS, APPLICANT_NAMES
+from dashboard.data.snapshot import APPLICANT_COLS
 from dashboard.data.where import describe
+from dashboard.labels import APPLICANT_NAMES
 
 ui.db_guard()
 scope = filters.current()

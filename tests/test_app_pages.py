@@ -172,7 +172,7 @@ def _scales(spec: dict) -> list[dict]:
 
 
 def test_outcome_colours_are_one_map(db):
-    from dashboard.charts import OUTCOME_COLORS, OUTCOME_ORDER
+    from dashboard.labels import OUTCOME_COLORS, OUTCOME_ORDER
 
     at = run("pages/outcomes.py")
     outcome_scales = [s for spec, _ in charts(at) for s in _scales(spec) if "予以公开" in s["domain"]]

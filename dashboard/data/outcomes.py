@@ -6,18 +6,15 @@ import polars as pl
 
 from dashboard.data.snapshot import REASON_ROWS, snap_query
 from dashboard.data.where import where
+from dashboard.labels import OUTCOME_NAMES
 from dashboard.scope import Scope
 from ingest.templates import key_infos
-
-OUTCOME_COLUMNS = {"granted": "予以公开", "partial": "部分公开", "deny": "不予公开", "unable": "无法提供",
-                   "noproc": "不予处理", "other": "其他处理"}
-
 
 def outcomes_by_unit(scope: Scope, limit: int = 300, order: str = "handled") -> pl.DataFrame:
     """Per unit (the ``limit`` with most handled applications, or highest 公开率 when ``order="rate"``):
     the six outcome groups (其他处理 harmonised), 办理总数 and 公开率; units that handled nothing are left out."""
     w, p = where(scope)
-    groups = ",\n".join(f"sum({c}) AS {c}" for c in OUTCOME_COLUMNS)
+    groups = ",\n".join(f"sum({c}) AS {c}" for c in OUTCOME_NAMES)
     by = "rate DESC NULLS LAST, handled DESC" if order == "rate" else "handled DESC"
     return snap_query(f"""
         SELECT unit_id, unit, region, count(*) AS reports, {groups},
@@ -33,7 +30,7 @@ def outcomes_by_unit(scope: Scope, limit: int = 300, order: str = "handled") -> 
 
 def outcome_totals(scope: Scope) -> dict:
     w, p = where(scope)
-    groups = ", ".join(f"sum({c}) AS {c}" for c in OUTCOME_COLUMNS)
+    groups = ", ".join(f"sum({c}) AS {c}" for c in OUTCOME_NAMES)
     return snap_query(f"""
         SELECT {groups}, sum(result_total) FILTER (WHERE result_total > 0) AS handled,
                count(*) FILTER (WHERE template = '2019') AS n2019, count(*) FILTER (WHERE template = '2021') AS n2021
@@ -54,7 +51,7 @@ def reason_totals(scope: Scope) -> pl.DataFrame:
             item = "其他处理（2019 年格式，单行）"
         elif r.startswith("other_"):
             item = f"{item}（2021 年格式）"
-        rows.append({"row": r, "group": OUTCOME_COLUMNS[_group_of(r)], "reason": item or group,
+        rows.append({"row": r, "group": OUTCOME_NAMES[_group_of(r)], "reason": item or group,
                      "n": wide[r][0] if wide.height else None})
     return pl.DataFrame(rows, schema={"row": pl.String, "group": pl.String, "reason": pl.String, "n": pl.Float64})
 

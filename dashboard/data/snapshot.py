@@ -40,9 +40,6 @@ from ingest.templates import s3_leaf_rows
 _LEAVES = list(dict.fromkeys([*s3_leaf_rows("2019"), *s3_leaf_rows("2021")]))
 REASON_ROWS = [r for r in _LEAVES if r not in ("granted", "partial")]
 APPLICANT_COLS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org")
-APPLICANT_NAMES = {"natural": "自然人", "commercial": "商业企业", "research": "科研机构",
-                   "public_interest": "社会公益组织", "legal_service": "法律服务机构",
-                   "other_org": "其他（法人或其他组织）"}
 # every 表三/表四 row whose effective total the snapshot keeps (t_<row>)
 TOTAL_ROWS = ["new_received", "carried_over", *_LEAVES, "result_total", "carry_forward",
               "review", "suit_direct", "suit_after_review"]

@@ -3,7 +3,8 @@ and in words (:func:`describe`, the caption above every page and export), side b
 
 from __future__ import annotations
 
-from dashboard.scope import SEVERITY_NAMES, TEMPLATE_NAMES, Scope
+from dashboard.labels import SEVERITY_NAMES
+from dashboard.scope import TEMPLATE_NAMES, Scope
 
 
 def where(scope: Scope, *, years: bool = True, template: bool = True, severity: bool = False,
