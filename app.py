@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import filters, queries, ui
+from dashboard import filters, ui
+from dashboard.data import connection as connection_q
+from dashboard.data import snapshot as snapshot_q
 
 st.set_page_config(page_title="年报监测", page_icon=":material/fact_check:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -30,15 +32,15 @@ st.sidebar.caption("年报监测 · 乡镇（街道）政府信息公开工作�
 
 # One database version for the whole run: every query below reads the file version pinned here;
 # if a load swaps the file meanwhile, the run is started again from the new version
-# (dashboard/queries.py, "One version per script run").
-with queries.pinned():
+# (dashboard/data/connection.py, "One version per script run").
+with connection_q.pinned():
     st.session_state["_db_problem"] = None
     try:
-        queries.check_database()
+        snapshot_q.check_database()
         filters.draw_sidebar()
-    except queries.DbChanged:
+    except connection_q.DbChanged:
         ui.database_changed()
-    except queries.DbUnavailable as e:
+    except connection_q.DbUnavailable as e:
         st.session_state["_db_problem"] = e
         st.session_state[filters.SCOPE_KEY] = None
 

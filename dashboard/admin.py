@@ -28,7 +28,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import config, queries
+from dashboard import config
+from dashboard.data import connection as connection_q
 
 ADMIN_KEY = "_admin"
 FAILS_KEY = "_admin_fails"
@@ -176,7 +177,7 @@ def review(finding_id: str, status: str, note: str, reviewer: str) -> str | None
     from ingest.store.db import DatabaseCorrupt, DiskFull, StoreBusy, is_disk_full
     from ingest.store.review import FindingNotFound, set_review
 
-    db = queries.db_path()
+    db = connection_q.db_path()
     try:
         set_review(db, finding_id, status, note.strip(), reviewer.strip() or "管理员")
     except FindingNotFound as e:
@@ -305,7 +306,7 @@ def run_upload_load(folder: Path) -> tuple[bool, str]:
 
     err = io.StringIO()
     try:
-        summary = load_files([str(folder)], queries.db_path(), progress=False, lock_timeout=120, err=err)
+        summary = load_files([str(folder)], connection_q.db_path(), progress=False, lock_timeout=120, err=err)
     except StoreBusy as e:
         return False, f"导入未开始：{e}"
     except Exception as e:  # the load leaves the database untouched on failure

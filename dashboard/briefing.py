@@ -28,8 +28,6 @@ from openpyxl import Workbook
 
 from dashboard import docx_util as D
 from dashboard.briefing_data import (
-    SEVERITY_NAMES,
-    STATUS_NAMES,
     BriefingData,
     BriefingError,
     chart_applications,
@@ -42,6 +40,7 @@ from dashboard.briefing_data import (
     scope_kwargs,
 )
 from dashboard.export import chart_png, sheet_title, workbook_bytes, write_table, xml_frame, xml_text
+from dashboard.labels import SEVERITY_NAMES, STATUS_NAMES
 from ingest.store.db import DatabaseMissing
 
 SEVERITY_COLORS = {"error": "C00000", "warning": "C55A11", "info": "595959"}

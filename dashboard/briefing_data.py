@@ -18,6 +18,9 @@ import duckdb
 import polars as pl
 
 from dashboard import charts as C
+from dashboard.data.where import where
+from dashboard.labels import OUTCOME_NAMES, REVIEW_NAMES, SEVERITY_NAMES, STATUS_NAMES
+from dashboard.scope import Scope
 from ingest.store.db import connect_readonly
 from ingest.store.review import STALE_NOTE
 from ingest.store.schema import (
@@ -30,17 +33,13 @@ from ingest.store.schema import (
     V_SUBMISSION_STATUS,
 )
 
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-REVIEW_NAMES = {"open": "未审核", "confirmed": "已确认", "dismissed": "已排除"}
-# A finding whose review mark is stale (it changed since it was reviewed) is open again.
-STALE_NAME = "待处理"
 
-# Submission states and outcome groups: the dashboard's names and colours (one map everywhere).
-STATUS_NAMES = C.STATUS_NAMES
+# A unit's 层级 as the briefing's level filter reads it: any stored level other than 镇 / 乡 / 街道 is 其他.
+LEVEL_SQL = "CASE WHEN level IN ('镇', '乡', '街道') THEN level ELSE '其他' END"
 
 # 表三 办理结果 groups as the v_report_measures view names them, in template order.
-OUTCOMES = tuple(zip(("granted", "partial", "deny", "unable", "noproc", "other"), C.OUTCOME_ORDER, strict=True))
+OUTCOMES = tuple(OUTCOME_NAMES.items())
 
 
 class BriefingError(Exception):
@@ -127,27 +126,25 @@ def _load(con: duckdb.DuckDBPyConnection, year: int | None, regions: list[str], 
     elif not years[0] <= year <= years[-1]:
         raise BriefingError(f"数据库中没有 {year} 年度的报告（已有年度：{years[0]}–{years[-1]}）")
 
-    where, params = ["TRUE"], []
     if regions:
         known = [r[0] for r in con.execute(
             f"SELECT DISTINCT region FROM {UNITS} WHERE region IS NOT NULL ORDER BY region").fetchall()]
         unknown = [r for r in regions if r not in known]
         if unknown:
             raise BriefingError(f"数据库中没有地区“{'、'.join(unknown)}”（已有地区：{'、'.join(known) or '无'}）")
-        where.append("list_contains(?::VARCHAR[], region)")
-        params.append(regions)
-    if townships:
-        where.append("(list_contains(?::VARCHAR[], unit_id) OR list_contains(?::VARCHAR[], name))")
-        params += [townships, townships]
-    if levels:
-        where.append("(list_contains(?::VARCHAR[], level) OR (list_contains(?::VARCHAR[], '其他')"
-                     " AND (level IS NULL OR level NOT IN ('镇', '乡', '街道'))))")
-        params += [levels, levels]
-    if name:
-        where.append("contains(name, ?)")
-        params.append(name)
-    units = con.sql(f"SELECT unit_id, name AS unit, region, level FROM {UNITS} WHERE {' AND '.join(where)}"
-                    " ORDER BY region NULLS LAST, name", params=params).pl()
+    unit_ids: list[str] = []
+    if townships:        # unit ids or unit names, as the command line takes them
+        unit_ids = [r[0] for r in con.execute(
+            f"SELECT unit_id FROM {UNITS} WHERE list_contains(?::VARCHAR[], unit_id) OR list_contains(?::VARCHAR[], name)",
+            [townships, townships]).fetchall()]
+    units = pl.DataFrame(schema={"unit_id": pl.String, "unit": pl.String, "region": pl.String, "level": pl.String})
+    if unit_ids or not townships:
+        w, p = where(Scope(regions=tuple(regions), units=tuple(unit_ids), name=name, levels=tuple(levels)),
+                     years=False, template=False)
+        units = con.sql(f"""SELECT unit_id, unit, region, stored_level AS level
+                            FROM (SELECT unit_id, name AS unit, region, level AS stored_level,
+                                         {LEVEL_SQL} AS level FROM {UNITS}) {w}
+                            ORDER BY region NULLS LAST, unit""", params=p).pl()
     if units.is_empty():
         raise BriefingError("所选范围内没有乡镇（街道）：请检查地区、层级或乡镇名称")
     dup = units.group_by("unit").len().filter(pl.col("len") > 1)["unit"].to_list()
@@ -314,7 +311,7 @@ def problem_table(findings: pl.DataFrame) -> pl.DataFrame:
         "报告为": f["actual"],
         "原文位置": f["location"],
         "报告文件": f["file_name"],
-        "审核状态": [STALE_NAME if stale else REVIEW_NAMES.get(s, s)
+        "审核状态": [REVIEW_NAMES["open"] if stale else REVIEW_NAMES.get(s, s)
                  for s, stale in zip(f["review_status"].to_list(), f["review_stale"].to_list(), strict=True)],
         "审核备注": [STALE_NOTE if stale else note
                  for note, stale in zip(f["review_note"].to_list(), f["review_stale"].to_list(), strict=True)],

@@ -1,7 +1,7 @@
 """Every chart of the dashboard: Altair, one style, Chinese titles, axes and tooltips.
 
 Colours are data: the six outcome groups (予以公开 … 其他处理), the applicant types and the
-submission states each have ONE colour map used on every page.  Charts take tidy polars
+submission states each have ONE colour map (:mod:`dashboard.labels`) used on every page.  Charts take tidy polars
 frames whose column names are already Chinese where they show up in tooltips.
 """
 
@@ -10,29 +10,25 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from dashboard.labels import (
+    APPLICANT_COLORS,
+    APPLICANT_ORDER,
+    CHAIN_COLORS,
+    CHAIN_ORDER,
+    OUTCOME_COLORS,
+    OUTCOME_ORDER,
+    STATUS_COLORS,
+    STATUS_NAMES,
+    STATUS_ORDER,
+    STATUS_SHORT,
+)
+
 FONT = "Noto Sans CJK SC"
 
 # Altair validates every schema object as it is built ("debug mode"): ~20 ms per chart, the largest
 # part of a page re-render.  The complete spec is still validated once when Streamlit (or the
 # export) converts it with ``to_dict()``, so an invalid chart still fails loudly.
 alt.utils.schemapi.disable_debug_mode()
-
-OUTCOME_ORDER = ["予以公开", "部分公开", "不予公开", "无法提供", "不予处理", "其他处理"]
-OUTCOME_COLORS = ["#1b7a3a", "#8cc98f", "#c62828", "#ef8a17", "#6a3d9a", "#8a8a8a"]
-
-APPLICANT_ORDER = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他（法人或其他组织）"]
-APPLICANT_COLORS = ["#1f5fa8", "#5b9bd5", "#9cc3e8", "#2a9d8f", "#88cfc3", "#b0bec5"]
-
-STATUS_NAMES = {"published": "已发布", "late": "逾期发布", "has_errors": "有错误", "wrong_template": "模板不符",
-                "missing": "未发布（缺报）"}
-STATUS_SHORT = {"published": "", "late": "迟", "has_errors": "错", "wrong_template": "模", "missing": "缺"}
-STATUS_ORDER = [STATUS_NAMES[k] for k in ("published", "late", "has_errors", "wrong_template", "missing")]
-STATUS_COLORS = ["#4caf50", "#ffb300", "#d32f2f", "#7b1fa2", "#424242"]
-
-CHAIN_NAMES = {"ok": "衔接一致", "break": "衔接断开", "unknown": "缺少数字无法比较", "no_prev": "上年无报告"}
-CHAIN_ORDER = list(CHAIN_NAMES.values())
-CHAIN_COLORS = ["#4caf50", "#d32f2f", "#ffb300", "#bdbdbd"]
-
 
 def outcome_scale() -> alt.Scale:
     return alt.Scale(domain=OUTCOME_ORDER, range=OUTCOME_COLORS)

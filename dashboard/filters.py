@@ -17,8 +17,9 @@ import contextlib
 
 import streamlit as st
 
-from dashboard import queries
-from dashboard.scope import LEVELS, SEVERITIES, SEVERITY_NAMES, TEMPLATE_NAMES, TEMPLATES, Scope
+from dashboard.data import options as options_q
+from dashboard.labels import SEVERITIES, SEVERITY_NAMES
+from dashboard.scope import LEVELS, TEMPLATE_NAMES, TEMPLATES, Scope
 
 K_YEARS, K_REGION, K_LEVEL, K_NAME, K_TOWN, K_TPL, K_SEV = "years", "region", "level", "q", "town", "tpl", "sev"
 ALL_KEYS = (K_YEARS, K_REGION, K_LEVEL, K_NAME, K_TOWN, K_TPL, K_SEV)
@@ -44,7 +45,7 @@ def _reset(defaults: dict) -> None:
 
 def draw_sidebar() -> Scope:
     """Draw the filter widgets in the sidebar and return (and store) the scope."""
-    opts = queries.filter_options()
+    opts = options_q.filter_options()
     years_all = opts["years"]
     defaults = {K_REGION: [], K_LEVEL: [], K_NAME: "", K_TOWN: [], K_TPL: [], K_SEV: []}
     with st.sidebar:
@@ -63,13 +64,13 @@ def draw_sidebar() -> Scope:
         name = st.text_input("名称包含", key=K_NAME, bind="query-params",
                              placeholder="输入乡镇（街道）名称中的任意几个字",
                              help="只显示名称包含这几个字的单位，例如输入“港”可找到“泉港镇”")
-        cand = queries.unit_options(regions, levels, (name or "").strip(), TOWN_OPTIONS_MAX)
+        cand = options_q.unit_options(regions, levels, (name or "").strip(), TOWN_OPTIONS_MAX)
         labels = dict(zip(cand["unit_id"].to_list(), cand["label"].to_list(), strict=True))
         # selected units stay selectable even when the name/region filters (or the cap) leave them out;
         # the URL carries the displayed labels ("泉港镇（丰城市）")
         shown = set(labels.values())
         wanted = [u for u in _requested(K_TOWN) if u not in labels and u not in shown]
-        labels.update(queries.units_for_labels(wanted))
+        labels.update(options_q.units_for_labels(wanted))
         towns = st.multiselect("乡镇（街道）", list(labels), key=K_TOWN, bind="query-params",
                                format_func=lambda u: labels.get(u, u), filter_mode="contains",
                                placeholder="全部（可输入名称的任意部分查找）",
@@ -98,23 +99,3 @@ def current() -> Scope:
     """The scope drawn by app.py in this run (an empty scope when filters could not be drawn)."""
     return st.session_state.get(SCOPE_KEY) or Scope()
 
-
-def describe(scope: Scope) -> str:
-    """One Chinese line saying what the current filter is (for captions and exports)."""
-    parts = []
-    if scope.years:
-        parts.append(f"{scope.years[0]}–{scope.years[1]} 年" if scope.years[0] != scope.years[1]
-                     else f"{scope.years[0]} 年")
-    if scope.regions:
-        parts.append("、".join(scope.regions))
-    if scope.levels:
-        parts.append("层级：" + "、".join(scope.levels))
-    if scope.name:
-        parts.append(f"名称包含“{scope.name}”")
-    if scope.units:
-        parts.append(f"选定 {len(scope.units)} 个乡镇（街道）")
-    if scope.templates:
-        parts.append("模板：" + "、".join(TEMPLATE_NAMES[t] for t in scope.templates))
-    if scope.severities:
-        parts.append("级别：" + "、".join(SEVERITY_NAMES[s] for s in scope.severities))
-    return "筛选：" + ("；".join(parts) if parts else "全部数据")

@@ -13,11 +13,12 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dashboard.labels import SEVERITY_FILL, SEVERITY_SOFT
 from ingest.templates import cell_name, key_infos, layout, s3_row_order
 
 SEV_RANK = {"error": 0, "warning": 1, "info": 2}
-FILL = {"error": "#ffcdd2", "warning": "#ffe0b2", "info": "#bbdefb"}
-EDGE = {"error": "#b71c1c", "warning": "#e65100", "info": "#0d47a1"}
+FILL = SEVERITY_SOFT
+EDGE = SEVERITY_FILL
 S3_COLS = ["natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total"]
 S4_GROUPS = ["review", "suit_direct", "suit_after_review"]
 S4_COLS = ["upheld", "corrected", "other", "pending", "total"]

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from ingest import templates
 
-SEVERITIES = ("error", "warning", "info")
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 LEVELS = ("镇", "乡", "街道", "其他")
 TEMPLATES = (*templates.TEMPLATES, "其他")
 TEMPLATE_NAMES = {t: templates.template_name(t) for t in TEMPLATES}

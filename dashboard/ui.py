@@ -19,16 +19,15 @@ import polars as pl
 import streamlit as st
 
 from dashboard import config
-from dashboard.queries import DbChanged, DbUnavailable
-from dashboard.scope import SEVERITY_NAMES
+from dashboard.data.connection import DbChanged, DbUnavailable
+from dashboard.data.where import describe
+from dashboard.labels import REVIEW_NAMES, SEVERITY_FILL, SEVERITY_LABELS, SEVERITY_NAMES
 from ingest.store.review import STALE_NOTE
 
 log = logging.getLogger("nianbao.dashboard")
 
 SEVERITY_ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 SEVERITY_BADGE_COLORS = {"error": "red", "warning": "orange", "info": "blue"}
-SEVERITY_FILL = {"error": "#b71c1c", "warning": "#e65100", "info": "#0d47a1"}
-SEVERITY_SOFT = {"error": "#ffcdd2", "warning": "#ffe0b2", "info": "#bbdefb"}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -71,7 +70,7 @@ def _export_slot(kind: str, title: str, data: pl.DataFrame, key: str, chart: alt
     stem = _BAD_FILE_CHARS.sub("_", title).strip("_") or "导出"
     buttons = []
     if kind == "chart" and chart is not None:
-        scope_line, day = filters.describe(filters.current()), _data_date()
+        scope_line, day = describe(filters.current()), _data_date()
         buttons += [("图片 PNG", "png", "image/png", ":material/image:",
                      lambda: export.chart_png(chart, title=title, scope=scope_line, data_date=day)),
                     ("矢量图 SVG", "svg", "image/svg+xml", ":material/image:",
@@ -105,11 +104,11 @@ def briefing_buttons(scope) -> None:
 
 def _data_date() -> str:
     """Date of the latest load (the "数据日期" printed on exported pictures)."""
-    from dashboard import queries
+    from dashboard.data import connection as connection_q
 
     try:
-        when = queries.file_query("SELECT max(ingested_at) AS t FROM reports WHERE status = 'current'")["t"][0]
-    except queries.DbChanged:
+        when = connection_q.file_query("SELECT max(ingested_at) AS t FROM reports WHERE status = 'current'")["t"][0]
+    except connection_q.DbChanged:
         raise                # the page is drawn again from the new version
     except Exception:  # never let a caption break a page
         when = None
@@ -207,9 +206,6 @@ def severity_badge(severity: str, text: str | None = None) -> None:
              color=SEVERITY_BADGE_COLORS.get(severity, "gray"))
 
 
-SEVERITY_LABELS = {"error": "■ 错误", "warning": "▲ 警告", "info": "● 提示"}
-
-
 def severity_column():
     """Table column showing the severity as a strongly coloured tag (no per-cell styling needed)."""
     return st.column_config.MultiselectColumn(
@@ -296,7 +292,7 @@ MAX_VERSION_RERUNS = 5
 
 
 def database_changed() -> NoReturn:
-    """The database file was replaced during this run (``queries.DbChanged``): draw the page again.
+    """The database file was replaced during this run (``connection_q.DbChanged``): draw the page again.
 
     Everything drawn so far came from the version pinned at the start of the run; rerunning shows
     the whole page from the new one.  If the file changes again and again (every run meets a new
@@ -364,13 +360,11 @@ def findings_frame(df: pl.DataFrame, with_unit: bool = True) -> pl.DataFrame:
 
 def _review_words(df: pl.DataFrame) -> pl.Expr:
     """待处理 / 已确认 / 已排除; a review whose finding has changed since reads 待处理 with the reason."""
-    words = pl.col("review_status").replace_strict(REVIEW_NAMES, default="待处理")
+    words = pl.col("review_status").replace_strict(REVIEW_NAMES, default=REVIEW_NAMES["open"])
     if "review_stale" not in df.columns:
         return words
-    return pl.when(pl.col("review_stale").fill_null(False)).then(pl.lit(f"待处理（{STALE_NOTE}）")).otherwise(words)
+    return pl.when(pl.col("review_stale").fill_null(False)).then(pl.lit(f"{REVIEW_NAMES['open']}（{STALE_NOTE}）")).otherwise(words)
 
-
-REVIEW_NAMES = {"open": "待处理", "confirmed": "已确认", "dismissed": "已排除"}
 
 
 def findings_table(df: pl.DataFrame, key: str, title: str | None = None, with_unit: bool = True,

@@ -3,7 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import admin, config, filters, queries, ui
+from dashboard import admin, config, filters, ui
+from dashboard.data import admin as admin_q
+from dashboard.data.where import describe
 
 ui.page_guard()
 st.title("数据管理")
@@ -13,7 +15,7 @@ if problem is not None:
     ui.show_db_problem(problem)
 else:
     scope = filters.current()
-    info = queries.db_info()
+    info = admin_q.db_info()
     st.subheader("数据库")
     ui.kpi_row([
         ("现行年报", ui.fmt_int(info["current"]), "每个单位每年的最新一份"),
@@ -28,7 +30,7 @@ else:
                f"结构版本 {ui.md_escape(info['meta'].get('schema_version', '未知'))}）")
 
     st.subheader("无法解析的文件")
-    rejected = queries.rejected_files()
+    rejected = admin_q.rejected_files()
     if rejected.is_empty():
         st.success("最近一次处理中没有无法解析的文件。", icon=":material/check_circle:")
     else:
@@ -38,7 +40,7 @@ else:
                       caption="这些文件没有进入数据库，也不会出现在统计中。常见原因：扫描件（需要 OCR）、不是年度报告、文件损坏。")
 
     st.subheader("导入记录")
-    runs = queries.load_runs()
+    runs = admin_q.load_runs()
     ui.show_table(runs.rename({"run_id": "批次", "started_at": "开始", "finished_at": "结束", "files_seen": "文件数",
                                "loaded": "新入库", "new_version": "新版本", "unchanged": "未变化", "duplicate": "重复",
                                "rejected": "无法解析", "skipped": "跳过", "findings_error": "错误",
@@ -46,7 +48,7 @@ else:
                   None, key="data_runs")
 
     st.subheader("已入库的文件")
-    reports = queries.loaded_reports(scope)
+    reports = admin_q.loaded_reports(scope)
     status_names = {"current": "现行", "superseded": "已被替代", "duplicate": "重复"}
     ui.show_table(reports.select(pl.col("unit").alias("单位"), pl.col("region").alias("县市区"),
                                  pl.col("year").alias("年度"), pl.col("template").alias("模板"),
@@ -55,7 +57,7 @@ else:
                                  pl.col("file_name").alias("文件名"), pl.col("ingested_at").alias("入库时间"),
                                  pl.col("parser_version").alias("解析程序版本")),
                   None, key="data_reports", height=360,
-                  caption=ui.md_escape(filters.describe(scope)) + "（最多列出最近导入的 500 个）")
+                  caption=ui.md_escape(describe(scope)) + "（最多列出最近导入的 500 个）")
 
 st.subheader("上传报告文件")
 st.caption(f"接受 {'、'.join(config.UPLOAD_TYPES)} 文件，每个不超过 {config.UPLOAD_MAX_MB} MB。"

@@ -3,17 +3,20 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, filters, queries, ui
-from dashboard.scope import SEVERITIES
+from dashboard import charts, filters, ui
+from dashboard.data import findings as findings_q
+from dashboard.data import overview as overview_q
+from dashboard.data.where import describe
+from dashboard.labels import SEVERITIES, STATUS_NAMES
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("总览")
-st.caption(ui.md_escape(filters.describe(scope)))
+st.caption(ui.md_escape(describe(scope)))
 ui.briefing_buttons(scope)
 
-k = queries.overview_kpis(scope)
+k = overview_q.overview_kpis(scope)
 ui.kpi_row([
     ("乡镇（街道）数", ui.fmt_int(k["units"]), "筛选范围内的单位数"),
     ("已入库年报", ui.fmt_int(k["reports"]), "筛选范围内每个单位每年的现行版本"),
@@ -26,12 +29,12 @@ st.subheader("待处理问题")
 ui.severity_cards(k["findings"], scope.severities or SEVERITIES)
 
 st.subheader("各单位各年度提交情况")
-mode, matrix = queries.submission_matrix(scope)
+mode, matrix = overview_q.submission_matrix(scope)
 if matrix.is_empty():
     ui.empty_state("筛选范围内没有单位", "请在左侧放宽筛选条件，或在“数据管理”页面导入报告")
 elif mode == "unit":
     shown = matrix.select(pl.col("label").alias("单位"), pl.col("year").alias("年度"),
-                          pl.col("status").replace_strict(charts.STATUS_NAMES, default="未知").alias("提交情况"),
+                          pl.col("status").replace_strict(STATUS_NAMES, default="未知").alias("提交情况"),
                           pl.col("errors").alias("错误"), pl.col("warnings").alias("警告"), pl.col("infos").alias("提示"))
     event = ui.show_chart(charts.status_heatmap(matrix, "单位 × 年度 提交情况"), shown, "单位 × 年度 提交情况",
                           key="matrix", on_select="rerun")
@@ -58,13 +61,13 @@ else:
                            "published": "已发布"})
     ui.show_chart(charts.region_status_heatmap(matrix, "各县市区各年度未发布年报的单位数"), shown,
                   "各县市区各年度提交情况", key="matrix_regions")
-    missing = queries.missing_reports(scope)
+    missing = overview_q.missing_reports(scope)
     if missing.height:
         ui.show_table(missing.rename({"unit": "单位", "region": "县市区", "year": "年度"}),
                       "未发布年报的单位（最多列出 500 个）", key="missing_list", height=300)
 
 st.subheader("最严重的待处理问题")
-top = queries.findings(scope, limit=10)
+top = findings_q.findings(scope, limit=10)
 if top.is_empty():
     ui.empty_state("筛选范围内没有待处理的问题", "可以在左侧调整年度或级别筛选；全部问题见“一致性预警”页面")
 else:

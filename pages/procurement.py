@@ -3,26 +3,28 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import filters, queries, ui
+from dashboard import filters, ui
 from dashboard.charts import value_bars
+from dashboard.data import procurement as procurement_q
+from dashboard.data.where import describe
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("政府采购")
-st.caption(ui.md_escape(filters.describe(scope)))
+st.caption(ui.md_escape(describe(scope)))
 st.warning("**两个不同的指标，不能相互比较或相加：** 2019–2020 年格式的表二 第二十条第（九）项“政府集中采购”"
            "（采购项目数量、采购总金额）在 2021 年格式中已取消；2021 年格式的表二 第二十条第（八）项"
            "“行政事业性收费 本年收费金额”是收费，不是采购。", icon=":material/compare_arrows:")
 
 st.header("政府集中采购（2019–2020 年格式）")
-ptot = queries.procurement_totals(scope)
+ptot = procurement_q.procurement_totals(scope)
 if not ptot["reports"]:
     ui.empty_state("筛选范围内没有 2019–2020 年格式的采购数据", "请把年度范围放宽到 2019–2020 年，或检查模板筛选")
 else:
-    proc = ui.with_unit_label(queries.procurement_by_report(scope))
-    by_unit = ui.with_unit_label(queries.procurement_by_unit(scope))
-    unknown = ui.with_unit_label(queries.procurement_by_report(scope, only_unknown=True))
+    proc = ui.with_unit_label(procurement_q.procurement_by_report(scope))
+    by_unit = ui.with_unit_label(procurement_q.procurement_by_unit(scope))
+    unknown = ui.with_unit_label(procurement_q.procurement_by_report(scope, only_unknown=True))
     ui.kpi_row([
         ("采购项目数合计", ui.fmt_int(ptot["projects"]), "表二 第二十条第（九）项 采购项目数量之和"),
         ("采购总金额合计（万元）", f"{ptot['wan'] or 0:,.2f}", "只含单位明确（元或万元）的金额；元已换算为万元"),
@@ -51,12 +53,12 @@ else:
         ui.show_table(detail, None, key="proc_detail")
 
 st.header("行政事业性收费（2021 年起格式）")
-ftot = queries.fee_totals(scope)
+ftot = procurement_q.fee_totals(scope)
 if not ftot["reports"]:
     ui.empty_state("筛选范围内没有 2021 年起格式的收费数据", "请把年度范围放宽到 2021 年以后，或检查模板筛选")
 else:
-    fees = ui.with_unit_label(queries.fees_by_report(scope))
-    fu = ui.with_unit_label(queries.fees_by_unit(scope))
+    fees = ui.with_unit_label(procurement_q.fees_by_report(scope))
+    fu = ui.with_unit_label(procurement_q.fees_by_unit(scope))
     ui.kpi_row([
         ("收费金额合计（万元）", f"{ftot['wan'] or 0:,.2f}", "表二 第二十条第（八）项 本年收费金额（单位：万元）之和"),
         ("按元填报、已换算", f"{ftot['converted']} 份报告", "报告按元填写的金额已除以 10000 换算为万元（规则 S2B-3）"),

@@ -9,8 +9,10 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboard import filters, queries, report_view, ui
-from dashboard.scope import SEVERITY_NAMES
+from dashboard import filters, report_view, ui
+from dashboard.data import options as options_q
+from dashboard.data import report as report_q
+from dashboard.labels import SEVERITY_NAMES
 from ingest.templates import TEMPLATES, template_badge
 
 ui.db_guard()
@@ -39,13 +41,13 @@ def _goto_year(y: int) -> None:
 st.title("报告详情")
 
 # ---- which unit: the URL, else the last one shown, else the first in the current filter
-cand = queries.unit_options(scope.regions, scope.levels, scope.name, 2000)
+cand = options_q.unit_options(scope.regions, scope.levels, scope.name, 2000)
 labels = dict(zip(cand["unit_id"].to_list(), cand["label"].to_list(), strict=True))
 if scope.units:
     labels = {u: labels[u] for u in scope.units if u in labels} or labels
 want = qp.get("unit") or st.session_state.get("rpt_unit")
 if want and want not in labels:
-    labels.update(queries.unit_labels([want]))
+    labels.update(options_q.unit_labels([want]))
 if not labels:
     ui.empty_state("筛选范围内没有单位", "请在左侧放宽筛选条件")
     st.stop()
@@ -55,7 +57,7 @@ c1, c2 = st.columns([3, 1])
 c1.selectbox("乡镇（街道）", list(labels), key="rpt_unit", format_func=lambda u: labels.get(u, u),
              on_change=_set_unit, filter_mode="contains", help="可输入名称的任意部分查找")
 
-years = queries.report_years(unit_id)
+years = report_q.report_years(unit_id)
 if years.is_empty():
     ui.empty_state("该单位还没有任何年报", "请在“数据管理”页面导入该单位的报告")
     st.stop()
@@ -88,12 +90,12 @@ if report_id is None:
                icon=":material/block:")
     st.stop()
 
-meta = queries.report_meta(report_id)
+meta = report_q.report_meta(report_id)
 if meta is None:
     ui.empty_state("找不到这份报告（数据库可能刚刚更新）", "请刷新页面")
     st.stop()
 template = meta["template"]
-findings = queries.unit_year_findings(unit_id, year)
+findings = report_q.unit_year_findings(unit_id, year)
 open_f = findings.filter(pl.col("review_status") != "dismissed")
 counts = {s: open_f.filter(pl.col("severity") == s).height for s in ("error", "warning", "info")}
 
@@ -121,7 +123,7 @@ if focus:
     st.markdown(f"**定位：** {ui.md_escape(report_view.cell_name(template, focus))}"
                 + (f" —— {ui.md_escape(msg)}" if msg else "") + "（表中以黑框和 ◆ 标出）")
 
-cells_df = queries.report_cells(report_id)
+cells_df = report_q.report_cells(report_id)
 cells = {r["key"]: report_view.CellInfo(r["raw"], r["kind"], r["unit"], r["location"])
          for r in cells_df.iter_rows(named=True)}
 marks = report_view.marks_for(open_f.to_dicts(), year)
@@ -151,7 +153,7 @@ with tab4:
     _absent("s4", "表四（行政复议、行政诉讼情况）")
     if template in TEMPLATES:
         st.html(report_view.legend() + report_view.table4(template, cells, marks, focus))
-    extra = queries.report_extra(report_id)
+    extra = report_q.report_extra(report_id)
     if extra.height:
         st.markdown("**模板以外的行或单元格（已保留，未纳入核对）**")
         ui.show_table(extra.rename({"table_name": "表", "label": "标签", "values": "内容", "location": "位置"})
@@ -183,7 +185,7 @@ with tab_n:
         ui.show_table(pl.DataFrame({"对应表格单元格": [report_view.cell_name(template, k) for k in nums],
                                     "正文数字": [None if v is None else str(v) for v in nums.values()]}),
                       None, key="rpt_narr")
-    secs = queries.report_sections(report_id)
+    secs = report_q.report_sections(report_id)
     for s in secs.iter_rows(named=True):
         with st.expander(f"正文第{ui.md_escape(s['section'])}部分", expanded=s["section"] == "一"):
             st.text(s["text"] or "（空）")
@@ -196,7 +198,7 @@ with tab_p:
              ("引用的格式文件", meta["cited_format_doc"]), ("单元格数", str(meta["n_cells"]))]
     ui.show_table(pl.DataFrame({"项目": [a for a, _ in facts], "内容": ["" if b is None else str(b) for _, b in facts]}),
                   "来源", key="rpt_prov")
-    versions = queries.report_versions(unit_id, year)
+    versions = report_q.report_versions(unit_id, year)
     ui.show_table(versions.select(pl.col("version").alias("版本"),
                                   pl.col("status").replace_strict({"current": "现行", "superseded": "已被替代",
                                                                    "duplicate": "重复"}, default="其他").alias("状态"),

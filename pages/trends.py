@@ -3,20 +3,23 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import filters, queries, ui
-from dashboard.charts import CHAIN_NAMES, chain_heatmap, total_trend, trend_lines
+from dashboard import filters, ui
+from dashboard.charts import chain_heatmap, total_trend, trend_lines
+from dashboard.data import trends as trends_q
+from dashboard.data.where import describe
+from dashboard.labels import CHAIN_NAMES
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("年度趋势")
-st.caption(ui.md_escape(filters.describe(scope)))
+st.caption(ui.md_escape(describe(scope)))
 
-measure = st.selectbox("指标", list(queries.MEASURES), format_func=lambda m: queries.MEASURES[m][0],
+measure = st.selectbox("指标", list(trends_q.MEASURES), format_func=lambda m: trends_q.MEASURES[m][0],
                        key="trend_measure")
-name, _, is_rate = queries.MEASURES[measure]
+name, _, is_rate = trends_q.MEASURES[measure]
 
-totals = queries.measure_by_year(scope, measure)
+totals = trends_q.measure_by_year(scope, measure)
 if totals.is_empty():
     ui.empty_state("筛选范围内没有年报数据", "请放宽左侧的筛选条件，或在“数据管理”页面导入报告")
     st.stop()
@@ -27,10 +30,10 @@ ui.show_chart(total_trend(tdf, name, is_rate, f"筛选范围合计：{name}"), t
 
 MAX_LINES = 10
 if scope.units:
-    per = queries.measure_by_unit_year(scope, measure, list(scope.units)[:MAX_LINES])
+    per = trends_q.measure_by_unit_year(scope, measure, list(scope.units)[:MAX_LINES])
     how = "左侧选定的乡镇（街道）" + (f"（只画前 {MAX_LINES} 个）" if len(scope.units) > MAX_LINES else "")
 else:
-    per = queries.measure_by_top_units(scope, measure, MAX_LINES)
+    per = trends_q.measure_by_top_units(scope, measure, MAX_LINES)
     how = f"该指标最高的 {MAX_LINES} 个乡镇（街道）；在左侧“乡镇（街道）”中选择可指定要比较的单位"
 if per.height:
     pdf = per.select(pl.col("label").alias("单位"), pl.col("year").cast(pl.String).alias("年度"),
@@ -40,7 +43,7 @@ if per.height:
     st.caption("图中单位：" + how)
 
 st.subheader("同比变化（按变化幅度排序）")
-yoy = queries.yoy_changes(scope, measure)
+yoy = trends_q.yoy_changes(scope, measure)
 if yoy.is_empty():
     ui.empty_state("没有可比较的相邻年度", "同比需要同一单位相邻两年的年报；请把年度范围放宽到至少两年")
 else:
@@ -57,7 +60,7 @@ else:
 
 st.subheader("结转衔接：上年“结转下年度继续办理”与本年“上年结转”")
 CHAIN_ALL_UP_TO = 60      # more units than this: the matrix is not drawn and only breaks are listed
-counts, chain = queries.carry_chain_overview(scope, CHAIN_ALL_UP_TO)
+counts, chain = trends_q.carry_chain_overview(scope, CHAIN_ALL_UP_TO)
 if not counts["units"]:
     ui.empty_state("没有可检查的结转衔接", "需要同一单位相邻两年的年报；请把年度范围放宽到至少两年")
 else:

@@ -3,22 +3,25 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import filters, queries, ui
+from dashboard import filters, ui
 from dashboard.charts import applicant_by_year, applicant_stacked
-from dashboard.queries import APPLICANT_COLS, APPLICANT_NAMES
+from dashboard.data import volume as volume_q
+from dashboard.data.snapshot import APPLICANT_COLS
+from dashboard.data.where import describe
+from dashboard.labels import APPLICANT_NAMES
 
 ui.db_guard()
 scope = filters.current()
 
 st.title("申请量")
-st.caption(ui.md_escape(filters.describe(scope)) + "　·　数据来自表三 第一项“本年新收”和第二项“上年结转”，"
+st.caption(ui.md_escape(describe(scope)) + "　·　数据来自表三 第一项“本年新收”和第二项“上年结转”，"
            "按申请人类型（自然人及五类法人或其他组织）分列；图中只叠加各申请人列，不把总计列与各列相加。")
 
 MEASURES = {"new": "本年新收", "co": "上年结转", "both": "新收与结转合计"}
 TOP = 30
 
 RANK_MAX = 300
-by_unit = queries.applications_by_unit(scope, RANK_MAX)
+by_unit = volume_q.applications_by_unit(scope, RANK_MAX)
 n_units = int(by_unit["n_units"][0]) if by_unit.height else 0
 if by_unit.is_empty():
     ui.empty_state("筛选范围内没有年报数据", "请在左侧放宽筛选条件（年度、县市区、模板），或在“数据管理”页面导入报告")
@@ -61,7 +64,7 @@ ui.show_table(rank, None, key="vol_rank", height=min(38 * (rank.height + 1), 520
               + (f"；共 {n_units} 个单位，只列出申请量最多的 {RANK_MAX} 个" if n_units > RANK_MAX else ""))
 
 st.subheader("逐年比较")
-by_year = queries.applications_by_year(scope)
+by_year = volume_q.applications_by_year(scope)
 ylong = (by_year.select("year", *[f"{p}_{c}" for p in ("new", "co") for c in APPLICANT_COLS])
          .unpivot(index="year", variable_name="col", value_name="件数")
          .with_columns(pl.when(pl.col("col").str.starts_with("new_")).then(pl.lit("本年新收"))
@@ -73,7 +76,7 @@ ylong = (by_year.select("year", *[f"{p}_{c}" for p in ("new", "co") for c in APP
 ui.show_chart(applicant_by_year(ylong, "各年度申请量（按申请人类型）"), ylong.drop("序号"),
               "各年度申请量", key="vol_year_chart")
 
-per = queries.received_unit_year(scope)
+per = volume_q.received_unit_year(scope)
 if per.height:
     per = ui.with_unit_label(per)
     wide = (per.pivot(on="year", index=["单位", "region"], values="received", sort_columns=True)

@@ -70,7 +70,7 @@ class Violation:
 
 class Analysis:
     def __init__(self, sources: dict[str, str]) -> None:
-        """``sources``: module name (e.g. ``dashboard.queries``) → source text."""
+        """``sources``: module name (e.g. ``dashboard.data.overview``) → source text."""
         self.trees = {m: ast.parse(src) for m, src in sources.items()}
         self.funcs: dict[tuple[str, str], Func] = {}
         self.imports: dict[str, dict[str, tuple[str, str | None]]] = {}   # module → local name → (module, name)

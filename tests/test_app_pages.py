@@ -172,7 +172,7 @@ def _scales(spec: dict) -> list[dict]:
 
 
 def test_outcome_colours_are_one_map(db):
-    from dashboard.charts import OUTCOME_COLORS, OUTCOME_ORDER
+    from dashboard.labels import OUTCOME_COLORS, OUTCOME_ORDER
 
     at = run("pages/outcomes.py")
     outcome_scales = [s for spec, _ in charts(at) for s in _scales(spec) if "予以公开" in s["domain"]]
@@ -573,13 +573,13 @@ def test_missing_or_corrupt_database_is_explained(tmp_path, monkeypatch, content
 def test_snapshot_measures_equal_the_store_view(db):
     """The query layer computes per-report measures itself (fast at national scale); they must equal
     the store's v_report_measures, column by column, so that there is one definition of every figure."""
-    from dashboard import queries
+    from dashboard.data import snapshot as snapshot_q
 
     cols = ["received", "carried_over", "granted", "partial", "deny", "unable", "noproc", "other", "result_total",
             "carry_forward", "reviews", "suits", "procurement_projects", "procurement_wan",
             "procurement_unit_unknown", "fee_wan", "fee_converted", "disclosure_rate", "errors", "warnings",
             "infos", "unit_id", "unit", "region", "level", "year", "template"]
-    mine = queries.snap_query(f"SELECT report_id, {', '.join(cols)} FROM measures_f ORDER BY report_id")
+    mine = snapshot_q.snap_query(f"SELECT report_id, {', '.join(cols)} FROM measures_f ORDER BY report_id")
     con = duckdb.connect(str(db), read_only=True)
     try:
         theirs = con.sql(f"SELECT report_id, {', '.join(cols)} FROM v_report_measures ORDER BY report_id").pl()
@@ -597,19 +597,21 @@ def test_snapshot_measures_equal_the_store_view(db):
 
 def test_review_refreshes_findings_without_rebuilding_the_figures(db):
     """A review swaps the file; only the finding tables are rebuilt, and the new counts show at once."""
-    from dashboard import queries
+    from dashboard.data import connection as connection_q
+    from dashboard.data import overview as overview_q
+    from dashboard.data import snapshot as snapshot_q
     from dashboard.scope import Scope
     from ingest.store.review import set_review
 
-    before = queries.findings_by_severity(Scope())
-    snap = queries._snapshot(str(db), queries.signature(db))
+    before = overview_q.findings_by_severity(Scope())
+    snap = snapshot_q._snapshot(str(db), connection_q.signature(db))
     fid = sql(db, "SELECT finding_id FROM findings WHERE rule = 'S3-2'")[0][0]
     set_review(db, fid, "dismissed", "核实无误", "测试")
-    after = queries.findings_by_severity(Scope())
+    after = overview_q.findings_by_severity(Scope())
     assert after["error"] == before["error"] - 1
-    assert queries._snapshot(str(db), queries.signature(db)) is snap          # same per-load tables
-    status = queries.snap_query("SELECT status FROM status s JOIN units u USING (unit_id) "
-                                "WHERE u.unit = ? AND year = ?", [ERROR_AT[0], ERROR_AT[1]])
+    assert snapshot_q._snapshot(str(db), connection_q.signature(db)) is snap          # same per-load tables
+    status = snapshot_q.snap_query("SELECT status FROM status s JOIN units u USING (unit_id) "
+                                   "WHERE u.unit = ? AND year = ?", [ERROR_AT[0], ERROR_AT[1]])
     assert status["status"][0] == "published"                                 # no longer "has_errors"
 
 

@@ -261,7 +261,7 @@ def test_rectification_summary_matches_sql(db: Path) -> None:
     assert got == expected
     assert all(r["年度"] == 2025 for r in rows)
     assert ws.cell(row=3, column=header.index("年度") + 1).number_format == "0"      # 2025, not 2,025
-    assert {r["审核状态"] for r in rows} == {"未审核", "已确认"}
+    assert {r["审核状态"] for r in rows} == {"待处理", "已确认"}
     s32 = next(r for r in rows if r["规则"] == "S3-2")
     assert (s32["应为"], s32["报告为"], s32["严重程度"]) == (2, 3, "错误")
 

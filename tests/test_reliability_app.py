@@ -162,7 +162,9 @@ def test_query_layer_from_four_threads_while_the_file_is_swapped(before_db, live
     layer's caches and its snapshot.  Four threads query while the database file is swapped (os.replace,
     as a load does) 12 times between two contents: no thread ever gets an exception, and each call sees one
     of the two contents."""
-    from dashboard import queries
+    from dashboard.data import findings as findings_q
+    from dashboard.data import overview as overview_q
+    from dashboard.data import snapshot as snapshot_q
     from dashboard.scope import Scope
 
     city, before = before_db
@@ -180,10 +182,10 @@ def test_query_layer_from_four_threads_while_the_file_is_swapped(before_db, live
         rng = random.Random(i)
         while not stop.is_set():
             try:
-                queries.check_database()
+                snapshot_q.check_database()
                 scope = Scope(years=(2019 + rng.randint(0, 3), 2025)) if rng.random() < 0.5 else Scope()
-                k = queries.overview_kpis(scope)
-                queries.findings(scope, limit=10)
+                k = overview_q.overview_kpis(scope)
+                findings_q.findings(scope, limit=10)
                 if scope.years is None:
                     seen.add(int(k["reports"]))
                 counts[i] += 1

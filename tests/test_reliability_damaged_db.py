@@ -72,7 +72,19 @@ def figures(at: AppTest) -> dict:
 def swap_before_query(monkeypatch, db: Path, to: Path, k: int | None) -> list[int]:
     """Replace ``db`` by a copy of ``to`` (``os.replace``, as a load does) just before the ``k``-th query of the
     query layer from now on (``k`` None: before every query, alternating between ``to`` and the file as it was)."""
-    from dashboard import queries
+    from dashboard.data import (
+        admin,
+        connection,
+        findings,
+        options,
+        outcomes,
+        overview,
+        procurement,
+        report,
+        snapshot,
+        trends,
+        volume,
+    )
 
     calls = [0]
     before = db.with_name("was.duckdb")
@@ -93,8 +105,12 @@ def swap_before_query(monkeypatch, db: Path, to: Path, k: int | None) -> list[in
             return real(*args, **kwargs)
         return query
 
+    # every module of the query layer that calls them holds its own reference
+    modules = (admin, connection, findings, options, outcomes, overview, procurement, report, snapshot, trends, volume)
     for name in ("snap_query", "file_query"):
-        monkeypatch.setattr(queries, name, wrap(getattr(queries, name)))
+        for module in modules:
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, wrap(getattr(module, name)))
     return calls
 
 

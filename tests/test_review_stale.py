@@ -10,8 +10,10 @@ import duckdb
 import openpyxl
 import pytest
 
-from dashboard import queries
 from dashboard.briefing import build_rectification
+from dashboard.data import findings as findings_q
+from dashboard.data import overview as overview_q
+from dashboard.data import snapshot as snapshot_q
 from dashboard.scope import Scope
 from ingest.store.loader import load_parsed
 from ingest.store.review import STALE_NOTE, get_review, list_reviews, set_review
@@ -66,15 +68,15 @@ def dismissed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     con.close()
     set_review(str(db), fid, "dismissed", "已与镇政府核实", "张三")
     monkeypatch.setenv("NIANBAO_DB", str(db))
-    queries.clear_caches()
+    snapshot_q.clear_caches()
     assert fid not in open_ids(db)
     yield db, fid
-    queries.clear_caches()
+    snapshot_q.clear_caches()
 
 
 def test_changed_values_reopen_a_dismissed_finding_everywhere(dismissed) -> None:
     db, fid = dismissed
-    assert queries.findings_by_severity(Scope()).get("error", 0) == 0
+    assert overview_q.findings_by_severity(Scope()).get("error", 0) == 0
     load_version(db, expected=10, version=2)           # corrected report: same cells, “应为 10，报告为 0”
     rev = get_review(str(db), fid)
     assert rev is not None and "应为 10" in rev["message"]
@@ -83,12 +85,12 @@ def test_changed_values_reopen_a_dismissed_finding_everywhere(dismissed) -> None
     assert fid in open_ids(db)
     assert report_errors(db) == 1
     # the dashboard: counts and the default problem list
-    assert queries.findings_by_severity(Scope())["error"] == 1
-    assert queries.overview_kpis(Scope())["findings"]["error"] == 1
-    listed = queries.findings(Scope())
+    assert overview_q.findings_by_severity(Scope())["error"] == 1
+    assert overview_q.overview_kpis(Scope())["findings"]["error"] == 1
+    listed = findings_q.findings(Scope())
     assert listed["finding_id"].to_list() == [fid]
     assert listed["review_status"].to_list() == ["open"] and listed["review_stale"].to_list() == [True]
-    assert queries.findings_count(Scope()) == 1
+    assert findings_q.findings_count(Scope()) == 1
     # the 整改清单 lists it as 待处理 with the note to review it again
     rows = rectification_rows(db)
     assert [(r["规则"], r["应为"], r["审核状态"], r["审核备注"]) for r in rows] == [
@@ -109,8 +111,8 @@ def test_same_values_keep_the_dismissal(dismissed) -> None:
     assert (rev["review_status"], rev["review_stale"]) == ("dismissed", False)
     assert fid not in open_ids(db)
     assert report_errors(db) == 0
-    assert queries.findings_by_severity(Scope()).get("error", 0) == 0
-    assert queries.findings_count(Scope()) == 0
+    assert overview_q.findings_by_severity(Scope()).get("error", 0) == 0
+    assert findings_q.findings_count(Scope()) == 0
     assert rectification_rows(db) == []
 
 

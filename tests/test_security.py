@@ -341,8 +341,8 @@ def test_saving_hostile_names_writes_only_inside_a_new_folder(tmp_path) -> None:
 
 
 def sql_modules() -> list[Path]:
-    return sorted([*ROOT.glob("ingest/store/*.py"), *ROOT.glob("dashboard/*.py"), *ROOT.glob("pages/*.py"),
-                   ROOT / "app.py"])
+    return sorted([*ROOT.glob("ingest/store/*.py"), *ROOT.glob("dashboard/*.py"), *ROOT.glob("dashboard/data/*.py"),
+                   *ROOT.glob("pages/*.py"), ROOT / "app.py"])
 
 
 def test_every_sql_statement_takes_values_as_parameters() -> None:
@@ -435,13 +435,15 @@ def test_the_sql_check_accepts_parameterised_sql(case) -> None:
 
 
 def test_the_sql_check_catches_an_injection_planted_in_the_real_query_layer() -> None:
-    """The same check on dashboard/queries.py with one filter turned into text: it must be found."""
-    src = (ROOT / "dashboard" / "queries.py").read_text(encoding="utf-8")
+    """The same check on the real query layer with one filter of dashboard/data/where.py turned into text:
+    it must be found (where a page query uses the clause)."""
+    src = (ROOT / "dashboard" / "data" / "where.py").read_text(encoding="utf-8")
     planted = src.replace('clauses.append(f"contains({a}unit, ?)")', "clauses.append(f\"contains({a}unit, '{scope.name}')\")")
     assert planted != src, "the line to plant into has changed; update this test"
-    found = check_source(planted, "dashboard.queries",
-                         {m: (ROOT / (m.replace(".", "/") + ".py")).read_text(encoding="utf-8")
-                          for m in ("dashboard.config", "dashboard.scope")})
+    others = ("dashboard.config", "dashboard.scope", "dashboard.data.connection", "dashboard.data.snapshot",
+              "dashboard.data.overview", "dashboard.data.findings")
+    found = check_source(planted, "dashboard.data.where",
+                         {m: (ROOT / (m.replace(".", "/") + ".py")).read_text(encoding="utf-8") for m in others})
     assert found, "planted injection not found"
 
 

@@ -1,0 +1,48 @@
+"""数据管理: file facts, load runs, rejected files and stored reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from dashboard.data.connection import _versions, file_query
+from dashboard.data.where import where
+from dashboard.scope import Scope
+
+
+def db_info() -> dict:
+    """File facts and the latest load run."""
+    path, sig = next(_versions())
+    info = {"path": path, "size_mb": sig[1] / 1e6, "modified": datetime.fromtimestamp(sig[0] / 1e9)}
+    meta = file_query("SELECT name, value FROM meta")
+    info["meta"] = dict(meta.iter_rows())
+    counts = file_query("""SELECT count(*) FILTER (WHERE status = 'current') AS current,
+                                  count(*) FILTER (WHERE status = 'superseded') AS superseded,
+                                  count(*) FILTER (WHERE status = 'duplicate') AS duplicate,
+                                  count(DISTINCT unit_id) AS units, max(ingested_at) AS last_ingested
+                           FROM reports""")
+    info.update(counts.row(0, named=True))
+    return info
+
+
+def load_runs(limit: int = 20) -> pl.DataFrame:
+    return file_query("""SELECT run_id, started_at, finished_at, files_seen, loaded, new_version, unchanged, duplicate,
+                                rejected, skipped, findings_error, findings_warning, findings_info
+                         FROM runs ORDER BY run_id DESC LIMIT ?""", [limit])
+
+
+def rejected_files(limit: int = 500) -> pl.DataFrame:
+    return file_query("""SELECT file_name, reason, logged_at, file, sha256 FROM v_rejected_files
+                         ORDER BY logged_at DESC, file LIMIT ?""", [limit])
+
+
+def loaded_reports(scope: Scope, limit: int = 500) -> pl.DataFrame:
+    """Stored report files (every status) in the scope, newest load first."""
+    w, p = where(scope)
+    return file_query(f"""
+        SELECT unit, region, year, template, status, version, format, file_name, ingested_at, parser_version, sha256
+        FROM (SELECT r.*, u.name AS unit, u.region AS region, COALESCE(u.level, '其他') AS level,
+                     CASE WHEN r.template IN ('2019', '2021') THEN r.template ELSE '其他' END AS tpl
+              FROM reports r LEFT JOIN units u USING (unit_id)) {w}
+        ORDER BY load_seq DESC LIMIT ?""", [*p, limit])
