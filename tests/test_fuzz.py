@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 
 from ingest.demo.layout import EXTENSIONS, SOURCE_FORMAT, render
 from ingest.errors import RejectedFile
-from ingest.sniff import read_document, strip_invisible
+from ingest.sniff import read_document
+from ingest.textnorm import strip_invisible
 from ingest.values import classify
 from tests import fuzzkit as F
 from tests.reportkit import base_report

@@ -71,6 +71,17 @@ def test_reading_a_text_file_imports_no_other_reader() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_readers_do_not_import_the_dispatcher() -> None:
+    """sniff imports the registry; a reader importing sniff back would be a cycle no import graph shows."""
+    import ast
+
+    for path in sorted((ROOT / "ingest" / "readers").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in imported if m and m.startswith("ingest.sniff")}, path.name
+
+
 # ------------------------------------------------------------------------------------------- hidden characters
 
 # The sets sniff.py, textnorm.py and store/units.py each defined before there was one.

@@ -13,7 +13,9 @@ import pytest
 from ingest import limits
 from ingest.document import Block, Document
 from ingest.errors import RejectedFile
-from ingest.sniff import decode_text, detect_format, read_document, strip_invisible
+from ingest.readers.common import decode_text
+from ingest.sniff import detect_format, read_document
+from ingest.textnorm import strip_invisible
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

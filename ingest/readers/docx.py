@@ -26,7 +26,7 @@ from lxml import etree
 from ingest import limits
 from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
-from ingest.sniff import check_text_size, too_many_cells
+from ingest.readers.common import check_text_size, too_many_cells
 from ingest.textnorm import strip_invisible
 
 _NOT_DOCX = "不是有效的 Word（.docx）文件，或文件已损坏/不完整"

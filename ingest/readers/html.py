@@ -4,7 +4,7 @@ Government sites wrap the report in site chrome: menus, breadcrumbs, "关怀版"
 share buttons, related-article lists, footers.  The reader
 
 1. decodes the bytes (BOM, then strict UTF-8, then the page's ``<meta charset>``, then GB18030 and
-   charset detection — see :func:`ingest.sniff.decode_text`);
+   charset detection — see :func:`ingest.readers.common.decode_text`);
 2. refuses hostile markup *before* parsing (lexbor needs quadratic time on very deep nesting);
 3. finds the article: the deepest element that holds (nearly) all report markers — section
    headings such as ``一、总体情况`` and table labels such as ``本年新收`` — ignoring link text;
@@ -27,7 +27,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ingest import limits
 from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
-from ingest.sniff import check_text_size, decode_text, too_many_cells
+from ingest.readers.common import check_text_size, decode_text, too_many_cells
 from ingest.textnorm import strip_invisible
 
 # More tags than this is not a report page (pingtan-2023.html, with all its chrome, has ~2 000).

@@ -42,7 +42,8 @@ from pdfplumber.utils.exceptions import PdfminerException
 from ingest import limits
 from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
-from ingest.sniff import check_text_size, strip_invisible, too_many_cells
+from ingest.readers.common import check_text_size, too_many_cells
+from ingest.textnorm import strip_invisible
 
 # pdfminer logs every oddity of a damaged file as a warning on stderr; users see our reasons.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)

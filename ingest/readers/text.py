@@ -22,6 +22,7 @@ import re
 from ingest import limits
 from ingest.document import Block, Cell, Document
 from ingest.errors import RejectedFile
+from ingest.readers.common import decode_text, too_many_cells
 
 # (?<!\s): a split starts at the first white space of a run only; without it the regex retried every
 # position inside a long run of spaces, quadratic (100,000 spaces in one line took minutes).
@@ -35,8 +36,6 @@ MAX_LINES = 200_000
 
 
 def read(data: bytes, source: str) -> Document:
-    from ingest.sniff import decode_text
-
     text, encoding = decode_text(data)
     doc = read_text(text, source)
     doc.encoding = encoding
@@ -51,8 +50,6 @@ def read_text(text: str, source: str) -> Document:
     # far more cells than the other readers allow before any is made (2.9 million tab cells: 850 MB).
     n_cells = text.count("\t") + sum(line.count("|") for line in lines if not _PIPE_RUN.search(line))
     if n_cells > limits.MAX_TABLE_CELLS * 2:
-        from ingest.sniff import too_many_cells
-
         raise too_many_cells()
     blocks: list[Block] = []
     table_rows: list[list[Cell]] = []
