@@ -11,20 +11,12 @@ import streamlit as st
 from dashboard import filters, ui
 from dashboard.data import connection as connection_q
 from dashboard.data import snapshot as snapshot_q
+from dashboard.pages_list import PAGES as PAGE_LIST
 
 st.set_page_config(page_title="年报监测", page_icon=":material/fact_check:", layout="wide",
                    initial_sidebar_state="expanded")
 
-PAGES = [
-    st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="overview", default=True),
-    st.Page("pages/volume.py", title="申请量", icon=":material/inbox:", url_path="volume"),
-    st.Page("pages/outcomes.py", title="办理结果", icon=":material/rule:", url_path="outcomes"),
-    st.Page("pages/procurement.py", title="政府采购", icon=":material/payments:", url_path="procurement"),
-    st.Page("pages/trends.py", title="年度趋势", icon=":material/trending_up:", url_path="trends"),
-    st.Page("pages/findings.py", title="一致性预警", icon=":material/warning:", url_path="findings"),
-    st.Page("pages/report.py", title="报告详情", icon=":material/description:", url_path="report"),
-    st.Page("pages/data.py", title="数据管理", icon=":material/database:", url_path="data"),
-]
+PAGES = [st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGE_LIST]
 
 ui.default_page_also_at("overview")        # /overview opens 总览 too (the default page lives at /)
 page = st.navigation(PAGES)

@@ -31,10 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from dashboard.pages_list import PAGES as PAGE_LIST  # noqa: E402
 
-PAGES = ["pages/overview.py", "pages/volume.py", "pages/outcomes.py", "pages/procurement.py", "pages/trends.py",
-         "pages/findings.py", "pages/report.py", "pages/data.py"]
-URLS = ["", "volume", "outcomes", "procurement", "trends", "findings", "report", "data"]
+PAGES = [p.script for p in PAGE_LIST]
+URLS = [p.url for p in PAGE_LIST]
 
 
 def year_ranges(lo: int, hi: int) -> list[tuple[int, int]]:

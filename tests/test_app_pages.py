@@ -17,18 +17,14 @@ import pyarrow.ipc as ipc
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.pages_list import PAGES as PAGE_LIST
 from tests.app_fixture import ERROR_AT, MISSING, S3_2_MESSAGE, SCRIPT_UNIT, build_app_db, build_demo_db
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PASSWORD = "correct horse 电池 staple"
-PAGES = {
-    "pages/overview.py": "总览", "pages/volume.py": "申请量", "pages/outcomes.py": "办理结果",
-    "pages/procurement.py": "政府采购", "pages/trends.py": "年度趋势", "pages/findings.py": "一致性预警",
-    "pages/report.py": "报告详情", "pages/data.py": "数据管理",
-}
-CHART_PAGES = ["pages/overview.py", "pages/volume.py", "pages/outcomes.py", "pages/procurement.py",
-               "pages/trends.py"]
+PAGES = {p.script: p.title for p in PAGE_LIST}
+CHART_PAGES = [p.script for p in PAGE_LIST if p.has_charts]
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboard.pages_list import PAGES as PAGE_LIST
 from tests.app_fixture import SCRIPT_UNIT, build_demo_db
 
 pytestmark = pytest.mark.browser
@@ -35,11 +36,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="未安装 playwrig
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "browser-test-密码"
 # url path -> (title, has charts)
-PAGES = {
-    "": ("总览", True), "volume": ("申请量", True), "outcomes": ("办理结果", True),
-    "procurement": ("政府采购", True), "trends": ("年度趋势", True), "findings": ("一致性预警", False),
-    "report": ("报告详情", False), "data": ("数据管理", False),
-}
+PAGES = {p.url: (p.title, p.has_charts) for p in PAGE_LIST}
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
 

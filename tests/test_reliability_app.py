@@ -22,13 +22,13 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.pages_list import PAGES as PAGE_LIST
 from tests.reliability_kit import BEFORE_COUNTY, cli_load, county, demo_corpus, load_here
 from tests.test_reliability_load import CORRUPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = ["pages/overview.py", "pages/volume.py", "pages/outcomes.py", "pages/procurement.py", "pages/trends.py",
-         "pages/findings.py", "pages/report.py", "pages/data.py"]
+PAGES = [p.script for p in PAGE_LIST]
 LATER_COUNTIES = ["星渚县", "澄湖区", "雾屿县"]         # loaded one after another while the users work
 USERS = 4
 
