@@ -195,6 +195,29 @@ def review(finding_id: str, status: str, note: str, reviewer: str) -> str | None
     return None
 
 
+def adopt(report_id: str, who: str) -> str | None:
+    """Adopt a held file as an ordinary version (admin only).  None on success, else a Chinese reason."""
+    if not is_admin():
+        return "需要管理员登录后才能采用暂未采用的文件"
+    from ingest.store.adopt import NotHeld, adopt_held
+    from ingest.store.db import DatabaseCorrupt, DiskFull, StoreBusy, is_disk_full
+
+    db = connection_q.db_path()
+    try:
+        adopt_held(db, report_id, who.strip() or "管理员")
+    except (NotHeld, StoreBusy) as e:
+        return str(e)
+    except DatabaseCorrupt as e:
+        return StoreProblem(_corrupt_reason(Path(e.db_path), e.what))
+    except OSError as e:
+        if isinstance(e, DiskFull) or is_disk_full(e):
+            return StoreProblem(_disk_full_reason(db))
+        if isinstance(e, PermissionError):
+            return StoreProblem(_permission_reason(db))
+        raise
+    return None
+
+
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 

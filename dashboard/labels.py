@@ -28,6 +28,11 @@ STATUS_SHORT = {"published": "", "late": "迟", "has_errors": "错", "wrong_temp
 STATUS_ORDER = [STATUS_NAMES[k] for k in ("published", "late", "has_errors", "wrong_template", "missing")]
 STATUS_COLORS = ["#4caf50", "#ffb300", "#d32f2f", "#7b1fa2", "#424242"]
 
+# ---------------------------------------------------------------- a stored file's version status (reports.status)
+
+VERSION_STATUS_NAMES = {"current": "现行", "superseded": "已被替代", "duplicate": "重复",
+                        "held": "暂未采用（待确认）"}
+
 # ---------------------------------------------------------------- the 结转 chain
 
 CHAIN_NAMES = {"ok": "衔接一致", "break": "衔接断开", "unknown": "缺少数字无法比较", "no_prev": "上年无报告"}

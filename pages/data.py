@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import admin, config, filters, ui
+from dashboard import admin, config, filters, labels, ui
 from dashboard.data import admin as admin_q
 from dashboard.data.where import describe
 
@@ -39,6 +39,31 @@ else:
                       None, key="data_rejected",
                       caption="这些文件没有进入数据库，也不会出现在统计中。常见原因：扫描件（需要 OCR）、不是年度报告、文件损坏。")
 
+    held = admin_q.held_reports()
+    if not held.is_empty():
+        st.subheader("暂未采用的新文件")
+        st.warning(f"有 {len(held)} 个新文件读出的内容明显少于同一单位同一年度的现行版本（例如表格是图片、缺少整张表），"
+                   "为避免现行数字被替换掉，它们暂未采用；现行版本的数字照常显示。请核对原文件后决定是否采用。",
+                   icon=":material/pending:")
+        ui.show_table(held.select(pl.col("unit").alias("单位"), pl.col("year").alias("年度"),
+                                  pl.col("file_name").alias("暂未采用的文件"), pl.col("n_cells").alias("读出的单元格"),
+                                  pl.col("current_file").alias("现行版本"), pl.col("current_cells").alias("现行版本单元格"),
+                                  pl.col("reason").alias("原因")),
+                      None, key="data_held")
+        if admin.login_box("data_held_admin", "采用暂未采用的文件"):
+            choices = {r["report_id"]: f"{r['unit']} {r['year']}年：{r['file_name']}" for r in held.iter_rows(named=True)}
+            with st.form("data_held_form"):
+                chosen = st.selectbox("要采用的文件", list(choices), format_func=choices.get, key="data_held_pick")
+                who = st.text_input("采用人", key="data_held_who")
+                go = st.form_submit_button("采用此版本", type="primary")
+            if go and chosen:
+                problem_text = admin.adopt(chosen, who)
+                if problem_text is None:
+                    st.success(f"已采用：{ui.md_escape(choices[chosen])}。各页面的数字已按此文件重新核对。",
+                               icon=":material/check_circle:")
+                else:
+                    st.error(ui.md_escape(str(problem_text)), icon=":material/error:")
+
     st.subheader("导入记录")
     runs = admin_q.load_runs()
     ui.show_table(runs.rename({"run_id": "批次", "started_at": "开始", "finished_at": "结束", "files_seen": "文件数",
@@ -49,10 +74,9 @@ else:
 
     st.subheader("已入库的文件")
     reports = admin_q.loaded_reports(scope)
-    status_names = {"current": "现行", "superseded": "已被替代", "duplicate": "重复"}
     ui.show_table(reports.select(pl.col("unit").alias("单位"), pl.col("region").alias("县市区"),
                                  pl.col("year").alias("年度"), pl.col("template").alias("模板"),
-                                 pl.col("status").replace_strict(status_names, default="其他").alias("状态"),
+                                 pl.col("status").replace_strict(labels.VERSION_STATUS_NAMES, default="其他").alias("状态"),
                                  pl.col("version").alias("版本"), pl.col("format").alias("格式"),
                                  pl.col("file_name").alias("文件名"), pl.col("ingested_at").alias("入库时间"),
                                  pl.col("parser_version").alias("解析程序版本")),

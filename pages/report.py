@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import filters, report_view, ui
 from dashboard.data import options as options_q
 from dashboard.data import report as report_q
-from dashboard.labels import SEVERITY_NAMES
+from dashboard.labels import SEVERITY_NAMES, VERSION_STATUS_NAMES
 from ingest.templates import TEMPLATES, template_badge
 
 ui.db_guard()
@@ -200,8 +200,7 @@ with tab_p:
                   "来源", key="rpt_prov")
     versions = report_q.report_versions(unit_id, year)
     ui.show_table(versions.select(pl.col("version").alias("版本"),
-                                  pl.col("status").replace_strict({"current": "现行", "superseded": "已被替代",
-                                                                   "duplicate": "重复"}, default="其他").alias("状态"),
+                                  pl.col("status").replace_strict(VERSION_STATUS_NAMES, default="其他").alias("状态"),
                                   pl.col("file_name").alias("文件名"), pl.col("format").alias("格式"),
                                   pl.col("ingested_at").alias("入库时间"), pl.col("parser_version").alias("解析程序版本"),
                                   pl.col("sha256").alias("SHA-256")),

@@ -618,3 +618,28 @@ def test_tables_show_a_dash_not_none_for_missing_values(db, page):
     assert_clean(at)
     for d in at.dataframe:
         assert d.proto.placeholder == "—", (page, d.proto.placeholder)
+
+
+def test_a_held_file_is_listed_and_an_admin_adopts_it(db):
+    from ingest.store.loader import load_parsed
+    from tests.store_helpers import item_for, make_result
+
+    good = make_result(unit="试点镇", region="云岭区", year=2024, seed=11)
+    worse = json.loads(json.dumps(good))
+    worse["cells"] = {k: v for k, v in worse["cells"].items() if not k.startswith("s3.")}
+    worse["kinds"] = {k: v for k, v in (worse.get("kinds") or {}).items() if not k.startswith("s3.")}
+    load_parsed(db, [item_for(good, "/in/试点镇-2024.html")])
+    load_parsed(db, [item_for(worse, "/in/试点镇-2024-图片版.pdf")])
+    assert sql(db, "SELECT status FROM reports WHERE file_name = '试点镇-2024-图片版.pdf'") == [("held",)]
+    at = run("pages/data.py")
+    assert_clean(at)
+    assert any("暂未采用" in w.value for w in at.warning)
+    assert any("试点镇-2024-图片版.pdf" in df.value.to_string() for df in at.dataframe)
+    at.text_input(key="data_held_admin_pw").input(PASSWORD)
+    at.button[[b.label for b in at.button].index("登录")].click().run()
+    at.text_input(key="data_held_who").input("李四")
+    at.button[[b.label for b in at.button].index("采用此版本")].click().run()
+    assert_clean(at)
+    assert any("已采用" in s.value for s in at.success)
+    assert sql(db, "SELECT status FROM reports WHERE file_name = '试点镇-2024-图片版.pdf'") == [("current",)]
+    assert "李四" in sql(db, "SELECT reason FROM ingest_log ORDER BY run_id DESC LIMIT 1")[0][0]

@@ -37,6 +37,18 @@ def rejected_files(limit: int = 500) -> pl.DataFrame:
                          ORDER BY logged_at DESC, file LIMIT ?""", [limit])
 
 
+def held_reports() -> pl.DataFrame:
+    """Files kept as ``held`` (ingest/store/versions.py), with the current version they did not replace."""
+    return file_query("""
+        SELECT h.report_id, u.name AS unit, h.year, h.file_name, h.n_cells, c.file_name AS current_file,
+               c.n_cells AS current_cells,
+               (SELECT l.reason FROM ingest_log l WHERE l.report_id = h.report_id AND l.outcome = 'held'
+                ORDER BY l.run_id DESC LIMIT 1) AS reason
+        FROM reports h LEFT JOIN units u USING (unit_id)
+        LEFT JOIN reports c ON c.unit_id = h.unit_id AND c.year = h.year AND c.status = 'current'
+        WHERE h.status = 'held' ORDER BY u.name, h.year, h.load_seq""")
+
+
 def loaded_reports(scope: Scope, limit: int = 500) -> pl.DataFrame:
     """Stored report files (every status) in the scope, newest load first."""
     w, p = where(scope)
