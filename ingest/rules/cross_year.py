@@ -32,6 +32,7 @@ from pathlib import Path
 
 from ingest import templates
 from ingest.rules.findings import catalogue, make, number_text, plain_number
+from ingest.rules.registry import PAIR_RULES, Needs, pair_rule, single_report_needs
 
 S3_COLUMNS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
 # Totals that, when printed blank, make an identity not evaluable rather than assumed 0 (spec §7).
@@ -115,15 +116,12 @@ def check_pair(prev: YearReport, cur: YearReport) -> list[dict]:
     if prev.unit_id != cur.unit_id or prev.year != cur.year - 1:
         raise ValueError("check_pair needs the same unit and consecutive years")
     out: list[dict] = []
-    out += _x1(prev, cur)
-    out += _x2(prev, cur)
-    out += _x3(prev, cur)
-    out += _x4(prev, cur)
-    out += _x6(prev, cur)
-    out += _x7(prev, cur)
+    for rule in PAIR_RULES:
+        out += rule.check(prev, cur)
     return out
 
 
+@pair_rule("X-1", Needs(rows=("carried_over", "carry_forward")))
 def _x1(prev: YearReport, cur: YearReport) -> list[dict]:
     if cur.year <= 2019:
         return []                        # the 2018 report used the legacy format (spec §8.4)
@@ -140,6 +138,8 @@ def _x1(prev: YearReport, cur: YearReport) -> list[dict]:
     return out
 
 
+@pair_rule("X-2", Needs(keys=tuple(f"s2.{row}.{col}" for row in ("regulation", "normative")
+                                   for col in ("valid", "issued", "repealed"))))
 def _x2(prev: YearReport, cur: YearReport) -> list[dict]:
     if not (cur.template == prev.template == "2021" and cur.year >= 2022):
         return []
@@ -169,6 +169,7 @@ _X3_ROWS = (("license", "第二十条第（五）项", "行政许可"),
             ("fee", "第二十条第（八）项", "行政事业性收费"))
 
 
+@pair_rule("X-3", Needs(keys=tuple(f"s2.{row}.{col}" for row, _, _ in _X3_ROWS for col in ("prev_items", "delta"))))
 def _x3(prev: YearReport, cur: YearReport) -> list[dict]:
     if not (cur.template == prev.template == "2019"):
         return []
@@ -190,6 +191,8 @@ def _x3(prev: YearReport, cur: YearReport) -> list[dict]:
     return out
 
 
+@pair_rule("X-4", Needs(keys=tuple(f"s2.{row}.{col}" for row in ("regulation", "normative")
+                                   for col in ("total", "published"))))
 def _x4(prev: YearReport, cur: YearReport) -> list[dict]:
     if not (cur.template == prev.template == "2019"):
         return []
@@ -228,6 +231,7 @@ def jaccard(a: str, b: str, k: int = SHINGLE) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+@pair_rule("X-6", Needs(texts=("一", "五")))
 def _x6(prev: YearReport, cur: YearReport) -> list[dict]:
     out = []
     for sec in ("一", "五"):
@@ -248,6 +252,7 @@ def _x7_pattern(prev_year: int) -> re.Pattern[str]:
     return re.compile(rf"(上一?年度?|去年|以往|{prev_year}年|前一年|上年度)")
 
 
+@pair_rule("X-7", Needs(texts=("五",)))
 def _x7(prev: YearReport, cur: YearReport) -> list[dict]:
     """X-7 [R], info only: section 五 of Y says nothing about last year's problems.
 
@@ -267,6 +272,10 @@ def _x7(prev: YearReport, cur: YearReport) -> list[dict]:
 
 
 # ---------------------------------------------------------------- X-5, D07 (one report, need the year)
+
+single_report_needs("X-5", Needs(keys=tuple(k for marks in TEMPLATE_MARKERS.values() for k, _ in marks)))
+single_report_needs("D07", Needs())
+
 
 def check_template(rep: YearReport) -> list[dict]:
     """X-5: F2019 for 2019–2020, F2021 from 2021; legacy, mixed or unrecognised formats fail."""

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 import duckdb
 
 from ingest.rules import cross_year as X
+from ingest.rules import registry
 from ingest.store.schema import CELLS, FINDINGS, PARSE_FINDINGS, REPORTS, SECTIONS, UNITS
 from ingest.store.writer import insert_rows
 
-# Cells the cross-year rules read (X-1 … X-5); CONFLICT loads full reports on demand.
-_CHECK_KEY_FILTER = ("c.section = 's2' OR c.row_key IN ('carried_over', 'carry_forward')"
-                     " OR c.key IN ('s3.other.total', 's3.other_no_correction.total')")
+# The cells the store-side rules read, as the registry declares them (ingest/rules/registry.py);
+# CONFLICT loads full reports on demand.
+_NEEDED_CELLS = (" AND (c.section IN (SELECT unnest(?)) OR c.row_key IN (SELECT unnest(?))"
+                 " OR c.key IN (SELECT unnest(?)))")
 FINDING_COLUMNS = ("finding_id", "unit_id", "year", "report_id", "prev_report_id", "rule", "severity", "keys",
                    "expected", "actual", "message", "assumed_zero", "evidence", "defect", "origin")
 
@@ -74,7 +76,9 @@ def assign_ids(found: list[_Found]) -> list[tuple[str, _Found]]:
 
 
 def _year_reports(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None,
-                  key_filter: str | None = None, with_sections: bool = True) -> dict[str, X.YearReport]:
+                  needs: registry.Needs | None = None) -> dict[str, X.YearReport]:
+    """Stored reports as the rules read them: all their cells, or only what ``needs`` names
+    (cells and narrative sections)."""
     reps: dict[str, X.YearReport] = {}
     for rid, uid, name, year, template, published, src in con.execute(
             f"SELECT r.report_id, r.unit_id, u.name, r.year, r.template, r.published, r.source_file"
@@ -83,25 +87,27 @@ def _year_reports(con: duckdb.DuckDBPyConnection, where: str, params: list | Non
                                  source_file=src)
     if not reps:
         return reps
-    kf = f" AND ({key_filter})" if key_filter else ""
+    kf, kparams = "", []
+    if needs is not None:
+        kf, kparams = _NEEDED_CELLS, [list(needs.sections), list(needs.rows), list(needs.keys)]
     for rid, key, value, kind in con.execute(
             f"SELECT c.report_id, c.key, c.value, c.kind FROM {CELLS} c JOIN {REPORTS} r USING (report_id)"
-            f" WHERE ({where}){kf}", params or []).fetchall():
+            f" WHERE ({where}){kf}", [*(params or []), *kparams]).fetchall():
         rep = reps.get(rid)
         if rep is not None:
             rep.cells[key] = value
             rep.kinds[key] = kind
-    if with_sections:
+    if needs is not None and needs.texts:
         for rid, sec, text in con.execute(
                 f"SELECT s.report_id, s.section, s.text FROM {SECTIONS} s JOIN {REPORTS} r USING (report_id)"
-                f" WHERE ({where}) AND s.section IN ('一', '五')", params or []).fetchall():
+                f" WHERE ({where}) AND s.section IN (SELECT unnest(?))", [*(params or []), list(needs.texts)]).fetchall():
             if rid in reps:
                 reps[rid].sections[sec] = text or ""
     return reps
 
 
 def compute_findings(con: duckdb.DuckDBPyConnection) -> list[tuple[str, _Found]]:
-    current = _year_reports(con, "r.status = 'current'", key_filter=_CHECK_KEY_FILTER)
+    current = _year_reports(con, "r.status = 'current'", needs=registry.needed())
     found: list[_Found] = []
 
     parse_rules: dict[str, set[str]] = defaultdict(set)
@@ -149,7 +155,7 @@ def _conflicts(con: duckdb.DuckDBPyConnection, by_unit_year: dict[tuple[str, int
     if not pairs:
         return []
     ids = sorted({rid for pair in pairs for rid in pair})
-    full = _year_reports(con, "r.report_id IN (SELECT unnest(?))", [ids], with_sections=False)
+    full = _year_reports(con, "r.report_id IN (SELECT unnest(?))", [ids])
     out = []
     for old_id, cur_id in pairs:
         cur, old = full[cur_id], full[old_id]
