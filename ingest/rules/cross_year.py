@@ -33,6 +33,7 @@ from pathlib import Path
 from ingest import templates
 from ingest.rules.findings import catalogue, make, number_text, plain_number
 from ingest.rules.registry import PAIR_RULES, Needs, pair_rule, single_report_needs
+from ingest.rules.structure import template_year
 
 S3_COLUMNS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
 # Totals that, when printed blank, make an identity not evaluable rather than assumed 0 (spec §7).
@@ -278,18 +279,11 @@ single_report_needs("D07", Needs())
 
 
 def check_template(rep: YearReport) -> list[dict]:
-    """X-5: F2019 for 2019–2020, F2021 from 2021; legacy, mixed or unrecognised formats fail."""
-    need = templates.template_for_year(rep.year)
-    if need is None or rep.template in (need, "unknown"):
-        # "unknown" is not a format decision: a scan or a page cut before the tables has no
-        # labels to judge by, and D03/D16 already report missing tables (spec §12.5, §13.1).
-        return []
+    """X-5 on a stored report (:func:`ingest.rules.structure.template_year`), its markers read from
+    the cells it printed."""
     marker = next((label for key, label in TEMPLATE_MARKERS.get(rep.template, ()) if key in rep.kinds), None)
-    shown = f"（出现“{marker}”）" if marker else ""
-    defect = "D01" if rep.template in templates.TEMPLATES else ("D02" if rep.template in ("legacy", "mixed") else None)
-    return [_finding("X-5", ["meta.template"], None, None, (), f"{rep.source_file}（{rep.report_id}）", defect,
-                     year=rep.year, doc=templates.template_doc(need), found=templates.template_name(rep.template),
-                     marker=shown)]
+    return [f.to_dict() for f in template_year(rep.template, rep.year, [marker] if marker else [],
+                                               f"{rep.source_file}（{rep.report_id}）")]
 
 
 def check_deadline(rep: YearReport) -> list[dict]:

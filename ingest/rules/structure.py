@@ -8,7 +8,15 @@ from functools import lru_cache
 from ingest.mapper import Mapping
 from ingest.rules.cellview import CellView
 from ingest.rules.findings import Finding, make
-from ingest.templates import TEMPLATES, key_infos, layout, template_doc, template_for_year, template_name
+from ingest.templates import (
+    TEMPLATES,
+    key_infos,
+    layout,
+    template_doc,
+    template_for_year,
+    template_ids,
+    template_name,
+)
 from ingest.textnorm import squash, strip_enum
 
 _ANNOTATION = re.compile(r"\([^()]*\)$")
@@ -126,15 +134,26 @@ def all_slash_findings(cv: CellView) -> list[Finding]:
     return out
 
 
-def template_year_finding(template: str, year: int | None, markers: dict[str, list[str]], mixed: bool) -> list[Finding]:
-    """X-5: the template must match the report year (``template_for_year``)."""
+def template_year(template: str, year: int | None, marker_labels: list[str], evidence: str = "") -> list[Finding]:
+    """X-5, the one implementation: the template must match the report year (``template_for_year``).
+
+    ``template`` is a template id, ``legacy``, ``mixed`` or ``unknown``.  "unknown" is not a format
+    decision (a scan, or a page cut before the tables, has no labels to judge by; D03/D16 report the
+    missing tables), so it never fails.  ``marker_labels`` are labels the report printed that show
+    its format (up to two are named).  The defect is D01 for the wrong national template, D02 for a
+    legacy or mixed format (spec §13.1).
+    """
     want = template_for_year(year) if year is not None else None
-    if want is None or template == "unknown":
+    if want is None or template in (want, "unknown"):
         return []
+    marker = f"（出现“{'、'.join(marker_labels[:2])}”）" if marker_labels else ""
+    defect = "D01" if template in TEMPLATES else ("D02" if template in ("legacy", "mixed") else None)
+    return [make("X-5", ["meta.template"], year=year, doc=template_doc(want), found=template_name(template),
+                 marker=marker, evidence=evidence, defect=defect)]
+
+
+def template_year_finding(template: str, year: int | None, markers: dict[str, list[str]], mixed: bool) -> list[Finding]:
+    """X-5 as the parser sees it: the format markers the document printed, per template."""
     actual = "mixed" if mixed else template
-    if actual == want:
-        return []
-    marker_list = markers.get(actual, []) if not mixed else markers.get("2019", [])[:1] + markers.get("2021", [])[:1]
-    marker = f"（出现“{'、'.join(marker_list[:2])}”）" if marker_list else ""
-    return [make("X-5", ["meta.template"], year=year, doc=template_doc(want), found=template_name(actual),
-                 marker=marker)]
+    labels = [m for t in template_ids() for m in markers.get(t, [])[:1]] if mixed else markers.get(actual, [])
+    return template_year(actual, year, labels)
