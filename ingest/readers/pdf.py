@@ -124,9 +124,6 @@ def _ascii85decode(data: bytes) -> bytes:
     return a85decode(data)
 
 
-pdfminer.pdftypes.decompress_corrupted = _decompress_corrupted
-pdfminer.pdftypes.ascii85decode = _ascii85decode
-
 # XObjects drawn on one page, nested draws included (a report page draws a handful).
 _MAX_DRAWS = 5_000
 _pdfminer_do_Do = PDFPageInterpreter.do_Do
@@ -143,7 +140,19 @@ def _counted_do_Do(self: PDFPageInterpreter, xobjid_arg) -> None:  # type: ignor
     _pdfminer_do_Do(self, xobjid_arg)
 
 
-PDFPageInterpreter.do_Do = _counted_do_Do
+# Every library attribute this reader replaces: for the whole process, when this module is first
+# imported (parse workers and, for small uploads, the web server).  Each target is looked up here,
+# so a pdfminer upgrade that renames one fails at import instead of silently dropping the
+# protection; tests/test_pdf_hardening.py checks that pdfminer still calls each one.
+PATCHES: tuple[tuple[object, str, object], ...] = (
+    (pdfminer.pdftypes, "decompress_corrupted", _decompress_corrupted),
+    (pdfminer.pdftypes, "ascii85decode", _ascii85decode),
+    (PDFPageInterpreter, "do_Do", _counted_do_Do),
+)
+for _owner, _name, _new in PATCHES:
+    getattr(_owner, _name)  # AttributeError here if pdfminer renamed it
+    setattr(_owner, _name, _new)
+
 
 def read(data: bytes, source: str) -> Document:
     try:
