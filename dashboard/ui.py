@@ -7,7 +7,6 @@ page is drawn; export buttons (PNG/SVG, CSV/XLSX) belong in :func:`_export_slot`
 from __future__ import annotations
 
 import contextvars
-import functools
 import html
 import logging
 import re
@@ -22,6 +21,11 @@ from dashboard import config
 from dashboard.data.connection import DbChanged, DbUnavailable
 from dashboard.data.where import describe
 from dashboard.labels import REVIEW_NAMES, SEVERITY_FILL, SEVERITY_LABELS, SEVERITY_NAMES
+from dashboard.st_internals import (
+    leave_pages_directory_mode,
+    redirect_to_default_page,
+    without_schema_validation,
+)
 from ingest.store.review import STALE_NOTE
 
 log = logging.getLogger("nianbao.dashboard")
@@ -115,19 +119,6 @@ def _data_date() -> str:
     return when.strftime("%Y-%m-%d") if when is not None else "未知"
 
 
-def _skip_validation(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Let Streamlit convert the chart without a JSON-schema validation (~20 ms per chart).
-
-    Streamlit calls ``chart.to_dict()``; the chart builders in dashboard/charts.py are fixed code
-    whose specs the AppTest suite validates against the Vega-Lite schema on every page
-    (tests/test_app_pages.py::test_chart_specs_are_valid_vega_lite).  ``object.__setattr__``
-    because Altair's own ``__setattr__`` would store the attribute in the spec.
-    """
-    to_dict = chart.to_dict
-    object.__setattr__(chart, "to_dict", functools.partial(to_dict, validate=False))
-    return chart
-
-
 def _arrow(df: pl.DataFrame):
     """The frame as an Arrow table: Streamlit sends Arrow as is, while a polars frame goes through
     pandas first (~2 ms per table, the largest part of drawing one)."""
@@ -143,7 +134,7 @@ def show_chart(chart: alt.TopLevelMixin, data: pl.DataFrame, title: str, key: st
     kwargs = {"key": key, "width": "stretch"}
     if on_select is not None:
         kwargs["on_select"] = on_select
-    event = st.altair_chart(_skip_validation(chart), **kwargs)
+    event = st.altair_chart(without_schema_validation(chart), **kwargs)
     with st.expander(f"查看数据：{title}", icon=":material/table:"):
         st.dataframe(_arrow(data), hide_index=True, width="stretch", placeholder=MISSING_MARK)
         _export_slot("chart", title, data, key, chart)
@@ -249,9 +240,7 @@ def page_guard() -> None:
         return
     import runpy
 
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
+    leave_pages_directory_mode()
     runpy.run_path(str(config.ROOT / "app.py"), run_name="__main__")
     st.stop()
 
@@ -263,19 +252,10 @@ def default_page_also_at(url_path: str) -> None:
     unreachable, so a typed or bookmarked ``/overview`` showed Streamlit's "Page not found" notice.
     A request that names ``url_path`` (a URL typed in the browser: a page name, no page hash) is
     turned here into a request for the default page, before ``st.navigation`` resolves it; the
-    browser then shows the page's canonical address ``/`` (the query string is kept).  This uses
-    Streamlit's ``PagesManager`` (as :func:`page_guard` does); should that change, the worst case is
-    Streamlit's own notice again, never an error.
+    browser then shows the page's canonical address ``/`` (the query string is kept); how:
+    :func:`dashboard.st_internals.redirect_to_default_page`.
     """
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    pm = getattr(get_script_run_ctx(), "pages_manager", None)
-    try:
-        if pm is not None and not pm.intended_page_script_hash \
-                and (pm.intended_page_name or "").strip("/") == url_path:
-            pm.set_script_intent("", "")
-    except AttributeError:
-        log.warning("Streamlit's PagesManager has changed: /%s is no longer mapped to the default page", url_path)
+    redirect_to_default_page(url_path)
 
 
 def db_guard() -> None:
