@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dashboard.labels import SEVERITY_FILL, SEVERITY_SOFT
-from ingest.templates import cell_name, key_infos, layout, s3_row_order
+from ingest.templates import cell_name, key_infos, layout, s3_columns, s3_row_order
 
 SEV_RANK = {"error": 0, "warning": 1, "info": 2}
 FILL = SEVERITY_SOFT
 EDGE = SEVERITY_FILL
-S3_COLS = ["natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total"]
+S3_COLS = s3_columns()
 S4_GROUPS = ["review", "suit_direct", "suit_after_review"]
 S4_COLS = ["upheld", "corrected", "other", "pending", "total"]
 RESULTS_L1 = "三、本年度办理结果"

@@ -15,6 +15,12 @@ TEMPLATES = (*templates.TEMPLATES, "其他")
 TEMPLATE_NAMES = {t: templates.template_name(t) for t in TEMPLATES}
 
 
+def template_bucket_sql(col: str) -> str:
+    """SQL for the scope's template bucket of a report: its national template, else 其他 (NULL stays NULL)."""
+    ids = ", ".join(f"'{t}'" for t in templates.template_ids())
+    return f"CASE WHEN {col} IN ({ids}) THEN {col} WHEN {col} IS NULL THEN NULL ELSE '其他' END"
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     years: tuple[int, int] | None = None       # inclusive range; None = every year

@@ -26,7 +26,7 @@ from ingest.rules.structure import (
     template_year_finding,
 )
 from ingest.rules.within import check_all
-from ingest.templates import key_infos
+from ingest.templates import key_infos, template_ids
 from ingest.textnorm import TRADITIONAL_SAMPLE_CHARS, looks_traditional, to_simplified
 from ingest.tokens import Token, find_headings, table_regions, tokenize
 
@@ -104,7 +104,7 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
         raise RejectedFile("不像是政府信息公开工作年度报告（未找到报告标题、年度或报告的章节与统计表）", "not_a_report")
 
     mapping = Mapping()
-    if meta.template in ("2019", "2021"):
+    if meta.template in template_ids():
         regions = table_regions(tokens, headings)
         for sid, fn in (("二", map_s2), ("三", map_s3), ("四", map_s4)):
             if sid in regions:

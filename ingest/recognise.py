@@ -81,10 +81,15 @@ def detect_template(tokens: list[Token], cited: str | None,
     found: dict[str, list[str]] = {}
     for name, words in _squashed_markers().items():
         found[name] = sorted({w for w in words if w in labels})
-    n19, n21 = len(found["2019"]), len(found["2021"])
-    mixed = n19 >= 2 and n21 >= 2
-    if n19 or n21:
-        return ("2019" if n19 > n21 else "2021"), found, mixed
+    national = template_ids()
+    counts = {t: len(found.get(t, ())) for t in national}
+    if any(counts.values()):
+        # most markers wins; a tie goes to the newer template
+        best = max(reversed(national), key=lambda t: counts[t])
+        own = set(found[best])
+        # mixed: another template's own labels (at least two that the winner does not share)
+        mixed = counts[best] >= 2 and any(len(set(found[t]) - own) >= 2 for t in national if t != best)
+        return best, found, mixed
     if found["legacy"]:
         return "legacy", found, False
     if cited:

@@ -40,6 +40,13 @@ TRUSTED = {
     "s3_leaf_rows": "row keys from ingest/templates/keys.tsv (shipped with the code)",
     "key_infos": "key table from ingest/templates/keys.tsv (shipped with the code)",
     "template_keys": "keys from ingest/templates/keys.tsv (shipped with the code)",
+    "template_ids": "template ids from ingest/templates/layout.toml (shipped with the code)",
+    "keys_for": "keys from ingest/templates/keys.tsv (shipped with the code)",
+    "s3_row_order": "row keys from ingest/templates/keys.tsv (shipped with the code)",
+    "s3_group_rows": "row keys from ingest/templates/layout.toml (shipped with the code)",
+    "s4_rows": "row keys from ingest/templates/layout.toml (shipped with the code)",
+    "s3_columns": "column keys from ingest/templates/layout.toml (shipped with the code)",
+    "s3_applicant_columns": "column keys from ingest/templates/layout.toml (shipped with the code)",
 }
 BUILTIN_NAMES = {"True", "False", "None", "__file__", "__name__"}
 Taint = frozenset

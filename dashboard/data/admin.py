@@ -8,7 +8,7 @@ import polars as pl
 
 from dashboard.data.connection import _versions, file_query
 from dashboard.data.where import where
-from dashboard.scope import Scope
+from dashboard.scope import Scope, template_bucket_sql
 
 
 def db_info() -> dict:
@@ -55,6 +55,6 @@ def loaded_reports(scope: Scope, limit: int = 500) -> pl.DataFrame:
     return file_query(f"""
         SELECT unit, region, year, template, status, version, format, file_name, ingested_at, parser_version, sha256
         FROM (SELECT r.*, u.name AS unit, u.region AS region, COALESCE(u.level, '其他') AS level,
-                     CASE WHEN r.template IN ('2019', '2021') THEN r.template ELSE '其他' END AS tpl
+                     {template_bucket_sql("r.template")} AS tpl
               FROM reports r LEFT JOIN units u USING (unit_id)) {w}
         ORDER BY load_seq DESC LIMIT ?""", [*p, limit])

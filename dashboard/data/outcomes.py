@@ -8,7 +8,9 @@ from dashboard.data.snapshot import REASON_ROWS, snap_query
 from dashboard.data.where import where
 from dashboard.labels import OUTCOME_NAMES
 from dashboard.scope import Scope
-from ingest.templates import key_infos
+from ingest.store.measures import GROUP_MEASURES
+from ingest.templates import key_infos, s3_group_rows, s3_leaf_rows, template_ids, template_name
+
 
 def outcomes_by_unit(scope: Scope, limit: int = 300, order: str = "handled") -> pl.DataFrame:
     """Per unit (the ``limit`` with most handled applications, or highest 公开率 when ``order="rate"``):
@@ -32,8 +34,7 @@ def outcome_totals(scope: Scope) -> dict:
     w, p = where(scope)
     groups = ", ".join(f"sum({c}) AS {c}" for c in OUTCOME_NAMES)
     return snap_query(f"""
-        SELECT {groups}, sum(result_total) FILTER (WHERE result_total > 0) AS handled,
-               count(*) FILTER (WHERE template = '2019') AS n2019, count(*) FILTER (WHERE template = '2021') AS n2021
+        SELECT {groups}, sum(result_total) FILTER (WHERE result_total > 0) AS handled
         FROM measures {w}""", p).row(0, named=True)
 
 
@@ -43,21 +44,22 @@ def reason_totals(scope: Scope) -> pl.DataFrame:
     cols = ", ".join(f"sum(m.t_{r}) AS {r}" for r in REASON_ROWS)
     wide = snap_query(f"SELECT {cols} FROM measures m {w}", p)
     rows = []
-    infos = {**key_infos()["2019"], **key_infos()["2021"]}
+    ids = template_ids()
     for r in REASON_ROWS:
-        label = infos[f"s3.{r}.natural"].row_label
+        having = [t for t in ids if r in s3_leaf_rows(t)]
+        label = key_infos()[having[0]][f"s3.{r}.natural"].row_label
         group, _, item = label.partition(" ")
-        if r == "other":
-            item = "其他处理（2019 年格式，单行）"
-        elif r.startswith("other_"):
-            item = f"{item}（2021 年格式）"
-        rows.append({"row": r, "group": OUTCOME_NAMES[_group_of(r)], "reason": item or group,
+        item = item or group
+        if len(having) < len(ids):           # a row of some templates only: say which
+            item = f"{item}（{'、'.join(template_name(t) for t in having)}）"
+        rows.append({"row": r, "group": OUTCOME_NAMES[_group_of(r)], "reason": item,
                      "n": wide[r][0] if wide.height else None})
     return pl.DataFrame(rows, schema={"row": pl.String, "group": pl.String, "reason": pl.String, "n": pl.Float64})
 
 
 def _group_of(row: str) -> str:
-    for g in ("deny", "unable", "noproc", "other"):
-        if row.startswith(g):
+    """The outcome group (a measure) that adds up this reason row, in any template."""
+    for g in GROUP_MEASURES:
+        if any(row in s3_group_rows(t, g) for t in template_ids()):
             return g
     return row

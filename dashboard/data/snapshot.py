@@ -32,21 +32,19 @@ from dashboard.data.connection import (
     _unavailable,
     _versions,
 )
+from dashboard.scope import template_bucket_sql
+from ingest.store.measures import ROW_MEASURES, disclosure_rate, outcome_columns, total_rows
 from ingest.store.schema import REVIEW_STALE_SQL, REVIEW_STATUS_SQL
-from ingest.templates import s3_leaf_rows
+from ingest.templates import s3_applicant_columns, s3_leaf_rows, template_ids
 
 # ---------------------------------------------------------------- the snapshot
 
-_LEAVES = list(dict.fromkeys([*s3_leaf_rows("2019"), *s3_leaf_rows("2021")]))
-REASON_ROWS = [r for r in _LEAVES if r not in ("granted", "partial")]
-APPLICANT_COLS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org")
+_LEAVES = list(dict.fromkeys(r for t in template_ids() for r in s3_leaf_rows(t)))
+# the outcome reasons (every leaf but 予以公开 and 部分公开, which are measures of their own)
+REASON_ROWS = [r for r in _LEAVES if r not in (ROW_MEASURES["granted"], ROW_MEASURES["partial"])]
+APPLICANT_COLS = tuple(s3_applicant_columns())
 # every 表三/表四 row whose effective total the snapshot keeps (t_<row>)
-TOTAL_ROWS = ["new_received", "carried_over", *_LEAVES, "result_total", "carry_forward",
-              "review", "suit_direct", "suit_after_review"]
-_DENY = [r for r in _LEAVES if r.startswith("deny_")]
-_UNABLE = [r for r in _LEAVES if r.startswith("unable_")]
-_NOPROC = [r for r in _LEAVES if r.startswith("noproc_")]
-_OTHER21 = ["other_no_correction", "other_fee_unpaid", "other_other"]
+TOTAL_ROWS = total_rows()
 _COMP_KEYS = [f"s3.{row}.{c}" for row in ("new_received", "carried_over") for c in APPLICANT_COLS]
 _COMP_NAMES = [f"{pre}_{c}" for pre in ("new", "co") for c in APPLICANT_COLS]
 _MONEY_KEYS = ("s2.procurement.projects", "s2.procurement.amount", "s2.fee.amount")
@@ -58,12 +56,6 @@ SNAPSHOT_MEMORY = os.environ.get("NIANBAO_SNAPSHOT_MEMORY", "128MB")
 # is the constraint of a national build); page queries use two.
 SNAPSHOT_BUILD_THREADS = 1
 SNAPSHOT_QUERY_THREADS = 2
-
-
-def _group(rows: list[str]) -> str:
-    """Σ of effective row totals, NULL when every one of the rows is unknown (as v_report_measures)."""
-    known = " OR ".join(f"t_{r} IS NOT NULL" for r in rows)
-    return f"CASE WHEN {known} THEN {' + '.join(f'COALESCE(t_{r}, 0)' for r in rows)} END"
 
 
 def _values(names: list[str], col: str) -> str:
@@ -131,7 +123,7 @@ CREATE TABLE cell_ranges AS SELECT report_id, min(rowid) AS lo, max(rowid) AS hi
 RELEASE;
 CREATE TABLE base AS
 SELECT r.report_id, r.unit_id, u.unit, u.region, COALESCE(u.level, '其他') AS level, r.year,
-       CASE WHEN r.template IN ('2019', '2021') THEN r.template ELSE '其他' END AS tpl, r.template,
+       {template_bucket_sql("r.template")} AS tpl, r.template,
        t.* EXCLUDE (report_id), comp.* EXCLUDE (report_id), money.* EXCLUDE (report_id),
        p.t_carry_forward AS prev_cf, p.report_id IS NOT NULL AS has_prev
 FROM cur r
@@ -145,15 +137,10 @@ DROP TABLE nulltot; DROP TABLE fb; DROP TABLE t; DROP TABLE comp; DROP TABLE mon
 RELEASE;
 CREATE TABLE measures AS
 SELECT b.* EXCLUDE (fee_converted), COALESCE(b.fee_converted, false) AS fee_converted,
-       t_new_received AS received, t_carried_over AS carried_over, t_granted AS granted, t_partial AS partial,
-       {_group(_DENY)} AS deny, {_group(_UNABLE)} AS unable, {_group(_NOPROC)} AS noproc,
-       CASE WHEN template = '2021' THEN {_group(_OTHER21)} ELSE t_other END AS other,
-       t_result_total AS result_total, t_carry_forward AS carry_forward, t_review AS reviews,
-       {_group(["suit_direct", "suit_after_review"])} AS suits,
+       {", ".join(outcome_columns("", "template"))},
        proc_projects AS procurement_projects, proc_wan AS procurement_wan,
        COALESCE(proc_unknown, false) AS procurement_unit_unknown,
-       CASE WHEN t_result_total > 0 AND (t_granted IS NOT NULL OR t_partial IS NOT NULL)
-            THEN (COALESCE(t_granted, 0) + COALESCE(t_partial, 0)) / t_result_total END AS disclosure_rate
+       {disclosure_rate("")} AS disclosure_rate
 FROM base b;
 DROP TABLE base;
 CREATE VIEW measures_f AS
@@ -170,7 +157,7 @@ FROM nb.v_submission_status s JOIN nb.units u USING (unit_id);
 CREATE OR REPLACE TABLE fl AS
 SELECT f.finding_id, f.unit_id, f.year, f.rule, f.severity, f.report_id,
        {REVIEW_STATUS_SQL} AS review_status,
-       CASE WHEN r.template IN ('2019', '2021') THEN r.template WHEN r.template IS NULL THEN NULL ELSE '其他' END AS tpl,
+       {template_bucket_sql("r.template")} AS tpl,
        f.message, f.expected, f.actual, f.keys, f.assumed_zero, v.note AS review_note, v.reviewed_by, v.reviewed_at,
        {REVIEW_STALE_SQL} AS review_stale, r.file_name,
        u.name AS unit, u.region, COALESCE(u.level, '其他') AS level

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ingest.templates import s3_applicant_columns
 from ingest.values import CellValue
 
 
@@ -17,7 +18,7 @@ class Read:   # shared between reads (memoised, module constants): never mutate
 
 _ABSENT = Read(None)
 _MARKER = Read(0, assumed_zero=True, blank=True)
-_TOTAL_PARTS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org")
+_TOTAL_PARTS = tuple(s3_applicant_columns())
 
 
 @lru_cache(maxsize=4096, typed=True)     # typed: 1 and 1.0 are different reads

@@ -35,7 +35,7 @@ from ingest.rules.findings import catalogue, make, number_text, plain_number
 from ingest.rules.registry import PAIR_RULES, Needs, pair_rule, single_report_needs
 from ingest.rules.structure import template_year
 
-S3_COLUMNS = ("natural", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
+S3_COLUMNS = tuple(templates.s3_columns())
 # Totals that, when printed blank, make an identity not evaluable rather than assumed 0 (spec §7).
 NO_VALUE_KINDS = frozenset({"blank", "zero_marker", "na_marker"})
 

@@ -7,10 +7,10 @@ constants here so that no module spells them twice.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import duckdb
+
+from ingest.store.measures import disclosure_rate, outcome_columns, total_rows
+from ingest.templates import key_table, s3_columns
 
 SCHEMA_VERSION = 1
 
@@ -44,7 +44,6 @@ VIEWS = (V_REPORTS, V_CELLS, V_S3_MATRIX, V_REPORT_MEASURES, V_FINDINGS, V_FINDI
 # Tables whose content is the data itself; ingest_log and runs only grow with every run.
 DATA_TABLES = (UNITS, REPORTS, CELLS, EXTRA_CELLS, SECTIONS, PARSE_FINDINGS, FINDINGS, FINDING_REVIEWS)
 
-KEYS_TSV = Path(__file__).resolve().parent.parent / "templates" / "keys.tsv"
 
 _TABLE_DDL = f"""
 CREATE TABLE IF NOT EXISTS {META} (
@@ -197,11 +196,6 @@ CREATE TABLE IF NOT EXISTS {RUNS} (
 """
 
 
-def _sum_total(rows: list[str], m: str = "m") -> str:
-    """SQL for Σ of the effective 总计 of the given 表三 rows; NULL when none of them is known."""
-    return "(" + " + ".join(f"COALESCE({m}.t_{r}, 0)" for r in rows) + ")" if rows else "NULL"
-
-
 # The effective review of a finding ``f`` joined with its mark ``v`` in ``finding_reviews``.  A mark
 # applies to what was reviewed: the message (which prints the expected and the reported values) is
 # stored with the mark, and once the finding's message differs the mark is stale and the finding
@@ -210,28 +204,12 @@ REVIEW_STALE_SQL = "(v.status IS NOT NULL AND v.message_at_review IS DISTINCT FR
 REVIEW_STATUS_SQL = f"CASE WHEN {REVIEW_STALE_SQL} THEN 'open' ELSE COALESCE(v.status, 'open') END"
 
 
-_DENY = ["deny_state_secret", "deny_law_forbidden", "deny_three_safety", "deny_third_party", "deny_internal",
-         "deny_process", "deny_enforcement_file", "deny_admin_query"]
-_UNABLE = ["unable_not_held", "unable_need_creation", "unable_unclear"]
-_NOPROC = ["noproc_petition", "noproc_repeat", "noproc_publication", "noproc_mass_repeat", "noproc_confirm"]
-_OTHER21 = ["other_no_correction", "other_fee_unpaid", "other_other"]
-_S3_ROWS = ["new_received", "carried_over", "granted", "partial", *_DENY, *_UNABLE, *_NOPROC, "other", *_OTHER21,
-            "result_total", "carry_forward"]
-_S4_ROWS = ["review", "suit_direct", "suit_after_review"]
-_S3_COLS = ["natural", "commercial", "research", "public_interest", "legal_service", "other_org"]
-
-
-def _group(rows: list[str]) -> str:
-    """Σ of effective row totals, NULL when every one of the rows is unknown."""
-    any_known = " OR ".join(f"m.t_{r} IS NOT NULL" for r in rows)
-    return f"CASE WHEN {any_known} THEN {_sum_total(rows)} END"
-
-
 def _view_ddl() -> str:
-    pivot_cols = ",\n        ".join(f"max(t.total) FILTER (WHERE t.row_key = '{r}') AS t_{r}" for r in [*_S3_ROWS, *_S4_ROWS])
+    pivot_cols = ",\n        ".join(f"max(t.total) FILTER (WHERE t.row_key = '{r}') AS t_{r}" for r in total_rows())
+    outcome_cols = ",\n       ".join(outcome_columns("m.", "r.template"))
     # "natural" is an SQL keyword (NATURAL JOIN): that column is called natural_person here.
     s3_cols = ",\n        ".join(f"max(value) FILTER (WHERE col_key = '{c}') AS {'natural_person' if c == 'natural' else c}"
-                                  for c in [*_S3_COLS, "total"])
+                                  for c in s3_columns())
     return f"""
 CREATE OR REPLACE VIEW {V_REPORTS} AS
 SELECT r.*, u.name AS unit, u.region AS unit_region, u.level AS level
@@ -305,25 +283,13 @@ WITH t AS (
 )
 SELECT r.report_id, r.unit_id, u.name AS unit, u.region, u.level, r.year, r.template, r.published,
        r.format, r.file_name, r.source_file,
-       m.t_new_received AS received,
-       m.t_carried_over AS carried_over,
-       m.t_granted AS granted,
-       m.t_partial AS partial,
-       {_group(_DENY)} AS deny,
-       {_group(_UNABLE)} AS unable,
-       {_group(_NOPROC)} AS noproc,
-       CASE WHEN r.template = '2021' THEN {_group(_OTHER21)} ELSE m.t_other END AS other,
-       m.t_result_total AS result_total,
-       m.t_carry_forward AS carry_forward,
-       m.t_review AS reviews,
-       {_group(["suit_direct", "suit_after_review"])} AS suits,
+       {outcome_cols},
        money.procurement_projects,
        money.procurement_wan,
        COALESCE(money.procurement_unit_unknown, false) AS procurement_unit_unknown,
        money.fee_wan,
        COALESCE(money.fee_converted, false) AS fee_converted,
-       CASE WHEN m.t_result_total > 0 AND (m.t_granted IS NOT NULL OR m.t_partial IS NOT NULL)
-            THEN (COALESCE(m.t_granted, 0) + COALESCE(m.t_partial, 0)) / m.t_result_total END AS disclosure_rate,
+       {disclosure_rate("m.")} AS disclosure_rate,
        COALESCE(f.errors, 0) AS errors,
        COALESCE(f.warnings, 0) AS warnings,
        COALESCE(f.infos, 0) AS infos
@@ -395,9 +361,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_view_ddl())
     con.execute(f"INSERT OR REPLACE INTO {META} VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     if con.execute(f"SELECT count(*) FROM {KEY_LABELS}").fetchall()[0][0] == 0:
-        with KEYS_TSV.open(encoding="utf-8") as fh:
-            rows = [(r["key"], r["template"], r["section"], r["table"], r["row_label"], r["col_label"],
-                     r["unit"], r["kind"], r["note"] or None)
-                    for r in csv.DictReader(fh, delimiter="\t")]
+        rows = [(r["key"], r["template"], r["section"], r["table"], r["row_label"], r["col_label"],
+                 r["unit"], r["kind"], r["note"] or None)
+                for r in key_table()]
         with con.appender(KEY_LABELS) as app:
             app.append_rows(rows)

@@ -77,18 +77,24 @@ class KeyInfo:
 
 
 @cache
+def key_table() -> tuple[dict[str, str], ...]:
+    """The rows of keys.tsv as written (``template`` is an id or ``both``); stored in the database as is."""
+    with open(HERE / "keys.tsv", encoding="utf-8", newline="") as fh:
+        return tuple(csv.DictReader(fh, delimiter="\t"))
+
+
+@cache
 def key_infos() -> dict[str, dict[str, KeyInfo]]:
     """template -> key -> KeyInfo, in keys.tsv order."""
     out: dict[str, dict[str, KeyInfo]] = {t: {} for t in TEMPLATES}
-    with open(HERE / "keys.tsv", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            temps = TEMPLATES if row["template"] == "both" else (row["template"],)
-            for t in temps:
-                out[t][row["key"]] = KeyInfo(
-                    key=row["key"], template=t, section=row["section"], table=row["table"],
-                    row_label=row["row_label"], col_label=row["col_label"], unit=row["unit"],
-                    kind=row["kind"],
-                )
+    for row in key_table():
+        temps = TEMPLATES if row["template"] == "both" else (row["template"],)
+        for t in temps:
+            out[t][row["key"]] = KeyInfo(
+                key=row["key"], template=t, section=row["section"], table=row["table"],
+                row_label=row["row_label"], col_label=row["col_label"], unit=row["unit"],
+                kind=row["kind"],
+            )
     return out
 
 
@@ -112,6 +118,34 @@ def s3_leaf_rows(template: str) -> list[str]:
     skip = {"new_received", "carried_over", "result_total", "carry_forward"}
     order = [k.split(".")[1] for k in keys_for(template) if k.startswith("s3.") and k.endswith(".natural")]
     return [r for r in order if r not in skip]
+
+
+@cache
+def s3_group_rows(template: str, group: str) -> list[str]:
+    """The 表三 rows that a group adds up in this template, in template order.
+
+    A group that the template prints as a single row (F2019 （六）其他处理) is that row.
+    """
+    rows = [r["key"] for r in s3_rows_for(template) if r.get("group") == group]
+    if not rows and any(r["key"] == group for r in s3_rows_for(template)):
+        rows = [group]
+    order = s3_row_order(template)
+    return sorted(rows, key=order.index)
+
+
+def s3_columns() -> list[str]:
+    """表三's columns: the six kinds of applicant, then 总计 (the same in every template)."""
+    return list(layout()["s3"]["columns"])
+
+
+def s3_applicant_columns() -> list[str]:
+    """表三's applicant columns, the parts that add up to 总计."""
+    return [c for c in s3_columns() if c != "total"]
+
+
+def s4_rows() -> list[str]:
+    """表四's rows (行政复议 and the two kinds of 行政诉讼), the same in every template."""
+    return list(layout()["s4"]["groups"])
 
 
 @cache
