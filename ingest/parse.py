@@ -16,16 +16,8 @@ from ingest.limits import MAX_FILE_BYTES
 from ingest.mapper import Mapping, map_s2, map_s3, map_s4
 from ingest.recognise import explainer_title, recognise
 from ingest.rules.cellview import CellView
-from ingest.rules.findings import make
-from ingest.rules.narrative import check_meta, check_narrative
-from ingest.rules.structure import (
-    all_slash_findings,
-    extra_findings,
-    label_findings,
-    section_findings,
-    template_year_finding,
-)
-from ingest.rules.within import check_all
+from ingest.rules.context import ReportContext
+from ingest.rules.registry import report_families
 from ingest.templates import key_infos, template_ids
 from ingest.textnorm import TRADITIONAL_SAMPLE_CHARS, looks_traditional, to_simplified
 from ingest.tokens import Token, find_headings, table_regions, tokenize
@@ -68,9 +60,6 @@ def _sections(tokens: list[Token], headings: dict[str, int]) -> dict[str, str]:
         stop = order[i + 1][1] if i + 1 < len(order) else len(tokens)
         out[sid] = "\n".join(t.raw for t in tokens[start + 1:stop] if not t.in_table)
     return out
-
-
-_TABLE_NAMES = {"s2": "表二", "s3": "表三", "s4": "表四"}
 
 
 def _tables_without_numbers(cells: dict) -> set[str]:
@@ -123,18 +112,12 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     units = {k: cells[k].unit for k in MONEY_KEYS if k in cells}
     narrative_text = "\n".join(sections.get(s, "") for s in ("一", "二", "三", "四", "五", "六")) or \
         "\n".join(t.text for t in tokens if not t.in_table)
-    findings = []
-    findings += template_year_finding(meta.template, meta.year, meta.format_markers, meta.mixed)
     heading_texts = {sid: (tokens[i].raw, tokens[i].key) for sid, i in headings.items()}
-    findings += section_findings(headings, mapping, meta.template, has_text=True, heading_texts=heading_texts)
-    findings += label_findings(mapping, meta.template)
-    findings += extra_findings(mapping, cv)
-    findings += all_slash_findings(cv)
-    findings += check_all(cv, units)
-    n_findings, figures = check_narrative(cv, narrative_text) if cells else ([], {})
-    findings += n_findings
-    findings += check_meta(meta, sections)
-    findings += [make("E-1", [], table=_TABLE_NAMES[sec]) for sec in sorted(unread)]
+    ctx = ReportContext(meta=meta, mapping=mapping, cv=cv, units=units, headings=headings,
+                        heading_texts=heading_texts, sections=sections, narrative_text=narrative_text,
+                        unread=sorted(unread))
+    findings = [f for family in report_families() for f in family.check(ctx)]
+    figures = ctx.figures
 
     return {
         "source": source,

@@ -163,3 +163,29 @@ def test_total_spelled_heji(seed, tmp_path: Path) -> None:
     text, base = seed
     got = _reparse(tmp_path, text.replace("（七）总计", "（七）合计"))
     assert got["cells"] == base["cells"]
+
+
+@pytest.mark.parametrize(("line", "extra", "table"), [
+    # an F2021 row the template does not have, under （六）其他处理: its label is not recognised, so
+    # its seven numbers follow 3.其他's own seven
+    ("3.其他 |", "\n4.申请人撤回申请 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |", "表三"),
+    # a 表二 row printed with one number more than its columns
+    ("行政许可 | 12 |", " 5 |", "表二"),
+    # 表四 with a sixteenth number after its fifteen
+    ("0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |", " 3 |", "表四"),
+])
+def test_numbers_beyond_the_template_columns_are_reported_not_dropped(tmp_path: Path, line: str, extra: str,
+                                                                      table: str) -> None:
+    from ingest.demo.layout import render
+
+    text = render(base_report("2021", 2023), "pipe").decode("utf-8")
+    row = next(x for x in text.splitlines() if x.startswith(line))
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(row, row + extra, 1), encoding="utf-8")
+    result = parse_file(path)
+    surplus = [e for e in result["extra"] if e["kind"] == "surplus"]
+    assert surplus and surplus[0]["table"].startswith(table)
+    (d13,) = rules_of(result)["D13"]
+    assert d13["message"].startswith(table) and "多出数字" in d13["message"] and "请核对原件" in d13["message"]
+    assert f"“{' '.join(surplus[0]['values'])}”" in d13["message"]
+    assert extra.replace("|", " ").split()[-1] in surplus[0]["values"]

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ingest import templates
 from ingest.rules.findings import catalogue, make, number_text, plain_number
-from ingest.rules.registry import PAIR_RULES, Needs, pair_rule, single_report_needs
+from ingest.rules.registry import PAIR_RULES, Needs, pair_rule, store_rule
 from ingest.rules.structure import template_year
 
 S3_COLUMNS = tuple(templates.s3_columns())
@@ -274,8 +274,8 @@ def _x7(prev: YearReport, cur: YearReport) -> list[dict]:
 
 # ---------------------------------------------------------------- X-5, D07 (one report, need the year)
 
-single_report_needs("X-5", Needs(keys=tuple(k for marks in TEMPLATE_MARKERS.values() for k, _ in marks)))
-single_report_needs("D07", Needs())
+store_rule("X-5", Needs(keys=tuple(k for marks in TEMPLATE_MARKERS.values() for k, _ in marks)))
+store_rule("D07", Needs())
 
 
 def check_template(rep: YearReport) -> list[dict]:
@@ -303,6 +303,10 @@ def check_deadline(rep: YearReport) -> list[dict]:
 
 
 # ---------------------------------------------------------------- set-wide: MISSING, CONFLICT
+
+# a unit's missing years, from the list of stored reports (no cells)
+store_rule("MISSING", Needs())
+
 
 def missing_reports(unit_years: Mapping[str, set[int]], unit_names: Mapping[str, str]) -> list[tuple[str, int, dict]]:
     """``MISSING`` (warning): unit u has no report for year Y although other units have one.
@@ -335,6 +339,10 @@ def differing_keys(a: YearReport, b: YearReport) -> list[str]:
         if in_a != in_b or va != vb or (va is None and a.kinds.get(key) != b.kinds.get(key)):
             out.append(key)
     return out
+
+
+# two files of one unit and year: the store loads both versions in full for this rule
+store_rule("CONFLICT", Needs())
 
 
 def version_conflict(current: YearReport, other: YearReport, shown: int = 5) -> list[dict]:

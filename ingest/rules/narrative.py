@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.rules.cellview import CellView
+from ingest.rules.context import ReportContext
 from ingest.rules.findings import Finding, make
+from ingest.rules.registry import report_rules
 from ingest.textnorm import squash
 from ingest.values import MAX_INT_DIGITS
 
@@ -143,3 +145,20 @@ def check_meta(meta, sections: dict[str, str]) -> list[Finding]:
     if meta.template == "2021" and "六" in sections and "信息处理费" not in squash(sections["六"]):
         out.append(make("N-10", ["meta.section_6"]))
     return out
+
+
+# ---------------------------------------------------------------- registered (ingest/rules/registry.py)
+
+@report_rules("N-1", "N-2", "N-3", "N-4", "N-5", "N-6", order=70)
+def _narrative_rules(ctx: ReportContext) -> list[Finding]:
+    """Text against tables; also hands the figures it read to the parse output (``ctx.figures``)."""
+    if not ctx.cv.cells:
+        return []
+    findings, figures = check_narrative(ctx.cv, ctx.narrative_text)
+    ctx.figures.update(figures)
+    return findings
+
+
+@report_rules("N-7", "N-8", "N-9", "N-10", order=80)
+def _meta_rules(ctx: ReportContext) -> list[Finding]:
+    return check_meta(ctx.meta, ctx.sections)

@@ -1,4 +1,10 @@
-"""The cross-report rules and what each reads: one registry, from which the store derives the cells
+"""Every rule evaluator, registered with the rule ids it evaluates: one registry.
+
+*Report rules* (:func:`report_rules`) check one parsed document; the parser runs every registered
+family in order on a :class:`~ingest.rules.context.ReportContext` and nothing else decides which
+rules run.  *Store rules* are evaluated by the store over the loaded reports.
+
+The cross-report rules and what each reads: from these declarations the store derives the cells
 it loads back for them.
 
 A rule registered with :func:`pair_rule` compares a unit's report of year Y−1 with its report of
@@ -15,9 +21,42 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ingest.rules.context import ReportContext
     from ingest.rules.cross_year import YearReport
+    from ingest.rules.findings import Finding
 
 PairCheck = Callable[["YearReport", "YearReport"], list[dict]]
+ReportCheck = Callable[["ReportContext"], list["Finding"]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRules:
+    """A family of one-document rules: the ids it may emit, its evaluator, its place in the output."""
+
+    rules: tuple[str, ...]
+    check: ReportCheck
+    order: int                # families run (and their findings are listed) by this number
+
+
+REPORT_RULES: list[ReportRules] = []
+
+
+def report_rules(*rules: str, order: int) -> Callable[[ReportCheck], ReportCheck]:
+    """Register ``check`` as the evaluator of the one-document rules ``rules``."""
+    def register(check: ReportCheck) -> ReportCheck:
+        if any(f.order == order for f in REPORT_RULES):
+            raise ValueError(f"two report rule families at order {order}")
+        REPORT_RULES.append(ReportRules(tuple(rules), check, order))
+        return check
+
+    return register
+
+
+def report_families() -> list[ReportRules]:
+    """The registered one-document rule families, in order (importing the modules that define them)."""
+    from ingest.rules import narrative, structure, within  # noqa: F401  (they register on import)
+
+    return sorted(REPORT_RULES, key=lambda f: f.order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +103,9 @@ def unregister(rule: str) -> None:
     PAIR_RULES[:] = [r for r in PAIR_RULES if r.rule != rule]
 
 
-def single_report_needs(rule: str, needs: Needs) -> None:
-    """Declare what a one-report rule evaluated by the store (X-5, D07) reads."""
+def store_rule(rule: str, needs: Needs) -> None:
+    """Declare a rule the store evaluates besides the pair rules (X-5 and D07 on one report with its
+    year; MISSING and CONFLICT over a unit's reports) and what it reads of a stored report."""
     _SINGLE_NEEDS[rule] = needs
 
 
@@ -78,4 +118,10 @@ def needed() -> Needs:
 
 
 def rule_ids() -> Iterable[str]:
-    return [*(r.rule for r in PAIR_RULES), *_SINGLE_NEEDS]
+    """Every rule id some registered evaluator produces (an id may be evaluated at both stages: X-5)."""
+    report = [r for f in report_families() for r in f.rules]
+    return list(dict.fromkeys([*report, *(r.rule for r in PAIR_RULES), *_SINGLE_NEEDS]))
+
+
+def pair_rule_ids() -> list[str]:
+    return [r.rule for r in PAIR_RULES]

@@ -7,11 +7,15 @@ from functools import lru_cache
 
 from ingest.mapper import Mapping
 from ingest.rules.cellview import CellView
+from ingest.rules.context import ReportContext
 from ingest.rules.findings import Finding, make
+from ingest.rules.registry import report_rules
 from ingest.templates import (
     TEMPLATES,
     key_infos,
     layout,
+    table_name,
+    table_names,
     template_doc,
     template_for_year,
     template_ids,
@@ -71,6 +75,12 @@ def _label_keys(prefix: str, template: str) -> list[str]:
     return [k for k in key_infos()[template] if k.startswith(prefix + ".")]
 
 
+def _is_number(raw: str) -> bool:
+    from ingest.values import classify
+
+    return classify(raw).kind == "number"
+
+
 def extra_findings(mapping: Mapping, cv: CellView) -> list[Finding]:
     out: list[Finding] = []
     for ex in mapping.extras:
@@ -94,6 +104,10 @@ def extra_findings(mapping: Mapping, cv: CellView) -> list[Finding]:
                                     row=f"{squash(ex.label)} {layout()['s3']['column_display'][col]}"))
         elif ex.kind in ("row", "subtotal"):
             out.append(make("D13", [], table=ex.table, raw=squash(ex.label)))
+        elif ex.kind == "surplus" and any(_is_number(v) for v in ex.values):
+            # numbers beyond the row's template columns: never dropped in silence
+            out.append(make("D13-surplus", [], table=ex.table, raw=squash(ex.label),
+                            values=" ".join(ex.values), where=ex.where))
     return out
 
 
@@ -127,7 +141,7 @@ def section_findings(headings: dict[str, int], mapping: Mapping, template: str, 
 
 def all_slash_findings(cv: CellView) -> list[Finding]:
     out = []
-    for table, name in (("s2", "表二"), ("s3", "表三"), ("s4", "表四")):
+    for table, name in table_names().items():
         keys = cv.tables[table]
         if len(keys) >= 5 and all(cv.cells[k].kind == "na_marker" for k in keys):
             out.append(make("D12", keys, table=name))
@@ -157,3 +171,38 @@ def template_year_finding(template: str, year: int | None, markers: dict[str, li
     actual = "mixed" if mixed else template
     labels = [m for t in template_ids() for m in markers.get(t, [])[:1]] if mixed else markers.get(actual, [])
     return template_year(actual, year, labels)
+
+
+# ---------------------------------------------------------------- registered (ingest/rules/registry.py)
+
+@report_rules("X-5", order=10)
+def _template_year_rules(ctx: ReportContext) -> list[Finding]:
+    m = ctx.meta
+    return template_year_finding(m.template, m.year, m.format_markers, m.mixed)
+
+
+@report_rules("D03", "D09", "D16", order=20)
+def _section_rules(ctx: ReportContext) -> list[Finding]:
+    return section_findings(ctx.headings, ctx.mapping, ctx.meta.template, has_text=True,
+                            heading_texts=ctx.heading_texts)
+
+
+@report_rules("D09", "D10", "D13", order=30)
+def _label_rules(ctx: ReportContext) -> list[Finding]:
+    return label_findings(ctx.mapping, ctx.meta.template)
+
+
+@report_rules("D13", "S2A-5", "S3-5", order=40)
+def _extra_rules(ctx: ReportContext) -> list[Finding]:
+    return extra_findings(ctx.mapping, ctx.cv)
+
+
+@report_rules("D12", order=50)
+def _slash_rules(ctx: ReportContext) -> list[Finding]:
+    return all_slash_findings(ctx.cv)
+
+
+@report_rules("E-1", order=90)
+def _unread_table_rules(ctx: ReportContext) -> list[Finding]:
+    """A table whose labels were found but not one number: unread, never zeros (spec §12.5)."""
+    return [make("E-1", [], table=table_name(sec)) for sec in ctx.unread]

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from ingest.rules.cellview import CellView
+from ingest.rules.context import ReportContext
 from ingest.rules.findings import Finding, catalogue, make
+from ingest.rules.registry import report_rules
 from ingest.templates import key_display, layout, s3_col_display, s3_leaf_rows, s3_row_display, s3_row_order
 
 S3_COLS = layout()["s3"]["columns"]
@@ -198,5 +200,18 @@ def check_s2(cv: CellView, units: dict[str, str | None]) -> list[Finding]:
                 out.append(make("S2-T2", [key], actual=r.value, cell=key_display(t, key)))
     return out
 
-def check_all(cv: CellView, units: dict[str, str | None]) -> list[Finding]:
-    return check_s2(cv, units) + check_s3(cv) + check_s4(cv)
+# ---------------------------------------------------------------- registered (ingest/rules/registry.py)
+
+@report_rules("S2-T1", "S2-T2", "S2A-1", "S2A-2", "S2A-3", "S2A-4", "S2A-6", "S2B-1", "S2B-2", "S2B-3", order=60)
+def _s2_rules(ctx: ReportContext) -> list[Finding]:
+    return check_s2(ctx.cv, ctx.units)
+
+
+@report_rules("D11", "S3-1", "S3-2", "S3-3", "S3-4", "S3-6", "S3-7", order=61)
+def _s3_rules(ctx: ReportContext) -> list[Finding]:
+    return check_s3(ctx.cv)
+
+
+@report_rules("S4-1", "S4-2", "S4-3", "S4-4", "S4-5", "S4-6", order=62)
+def _s4_rules(ctx: ReportContext) -> list[Finding]:
+    return check_s4(ctx.cv)

@@ -18,9 +18,9 @@ Cells are counted when printed (a number, or a zero/not-applicable marker); blan
 from __future__ import annotations
 
 from ingest.store.rows import Signature
+from ingest.templates import table_names
 
 HELD = "held"
-SECTION_NAMES = {"s2": "表二", "s3": "表三", "s4": "表四"}
 _PRINTED = ("number", "zero_marker", "na_marker")
 MIN_SHARE = 0.5
 
@@ -42,7 +42,7 @@ def worse_reading(current: Signature, new: Signature) -> str | None:
         return None
     if n_new == 0:
         return f"新文件没有读出任何表格数字（现行版本有 {n_cur} 个），表格可能是图片或未保存"
-    lost = [SECTION_NAMES.get(s, s) for s in sorted(cur) if cur[s] and not got.get(s)]
+    lost = [table_names().get(s, s) for s in sorted(cur) if cur[s] and not got.get(s)]
     if lost:
         return f"新文件缺少现行版本已有的{'、'.join(lost)}（现行版本 {n_cur} 个数字，新文件 {n_new} 个）"
     if n_new < n_cur * MIN_SHARE:

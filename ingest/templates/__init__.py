@@ -133,6 +133,16 @@ def s3_group_rows(template: str, group: str) -> list[str]:
     return sorted(rows, key=order.index)
 
 
+def table_name(section: str) -> str:
+    """``表二`` for ``s2`` …: a table's name in messages."""
+    return layout()["table_names"][section]
+
+
+def table_names() -> dict[str, str]:
+    """Section id → table name, in table order (s2, s3, s4)."""
+    return dict(layout()["table_names"])
+
+
 def s3_columns() -> list[str]:
     """表三's columns: the six kinds of applicant, then 总计 (the same in every template)."""
     return list(layout()["s3"]["columns"])
