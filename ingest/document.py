@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-# The keys of ingest.readers.REGISTRY (tests/test_reader_registry.py checks that they agree).
+# The formats of ingest.readers.REGISTRY read directly (tests/test_reader_registry.py checks that they
+# agree); a converted format (.doc …) is read as one of these and named in ``Document.converted_from``.
 SourceFormat = Literal["text", "html", "docx", "pdf"]
 
 
@@ -65,6 +66,7 @@ class Document:
     blocks: list[Block]
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    converted_from: str | None = None      # the file's own format when it was converted first ("doc" …)
 
     def plain_text(self, limit: int | None = None) -> str:
         """All text of the document, tables included (cells joined by spaces), one block per line.

@@ -13,4 +13,6 @@ MAX_HTML_DEPTH = 400                       # nesting depth of HTML elements we w
 MAX_PDF_PAGES = 200                        # pages of a PDF we read
 MAX_TABLE_CELLS = 20_000                   # cells across all tables of one document
 PARSE_SECONDS = 45                         # CPU-time budget for reading and parsing one file
+CONVERT_CPU_SECONDS = 60                   # CPU-time limit of one LibreOffice conversion (.doc/.wps/.rtf/.odt)
+CONVERT_MAX_OUTPUT_BYTES = 200 * 1024 * 1024   # largest file a conversion may write
 PARSE_WALL_FACTOR = 10                     # wall-clock backstop = this × PARSE_SECONDS (a file blocked on I/O)

@@ -145,5 +145,6 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
         "cited_format_doc": meta.cited_format_doc,
         "template_markers": meta.format_markers,
         "encoding": doc.encoding,
+        "source_format": doc.converted_from or doc.format,
         "parser_version": PARSER_VERSION,
     }

@@ -36,24 +36,24 @@ _EXT_HTML = {".html", ".htm", ".shtml", ".xhtml", ".jsp", ".asp", ".aspx", ".php
 
 # What a user is told for formats we do not read, keyed by what the file is.
 _UNSUPPORTED = {
-    "doc": "不支持的文件格式（旧版 Word .doc），请另存为 .docx 后再导入",
-    "wps": "不支持的文件格式（WPS 文字 .wps），请另存为 .docx 后再导入",
     "xls": "不支持的文件格式（Excel 表格），年度报告请导入 Word、PDF、网页或文本文件",
     "ppt": "不支持的文件格式（PowerPoint 演示文稿），年度报告请导入 Word、PDF、网页或文本文件",
     "encrypted_docx": "Word 文件已加密（设置了打开密码），请取消密码后再导入",
-    "odt": "不支持的文件格式（OpenDocument 文档），请另存为 .docx 后再导入",
+    "ods": "不支持的文件格式（OpenDocument 表格或演示文稿），年度报告请导入 Word、PDF、网页或文本文件",
     "ofd": "不支持的文件格式（OFD 版式文件），请导出为 PDF 后再导入",
-    "rtf": "不支持的文件格式（RTF 文档），请另存为 .docx 后再导入",
     "mht": "不支持的文件格式（MHT 网页归档），请在浏览器中另存为“网页，仅 HTML”后再导入",
     "image": "不支持的文件格式（图片），请导入文字版的报告（图片需要先经过 OCR 文字识别）",
     "archive": "不支持的文件格式（压缩包），请解压后分别导入其中的报告文件",
     "binary": "不支持的文件格式（可执行程序或其他二进制文件）",
 }
 
+# Legacy office formats read through LibreOffice (ingest/readers/office.py), by extension.
+_EXT_OFFICE = {".doc": "doc", ".dot": "doc", ".wps": "wps", ".wpt": "wps", ".rtf": "rtf", ".odt": "odt"}
+
 _EXT_UNSUPPORTED = {
-    ".doc": "doc", ".dot": "doc", ".wps": "wps", ".xls": "xls", ".xlsx": "xls", ".xlsm": "xls",
-    ".et": "xls", ".csv": "xls", ".ppt": "ppt", ".pptx": "ppt", ".dps": "ppt", ".odt": "odt",
-    ".ofd": "ofd", ".rtf": "rtf", ".mht": "mht", ".mhtml": "mht",
+    ".xls": "xls", ".xlsx": "xls", ".xlsm": "xls",
+    ".et": "xls", ".csv": "xls", ".ppt": "ppt", ".pptx": "ppt", ".dps": "ppt", ".ods": "ods", ".odp": "ods",
+    ".ofd": "ofd", ".mht": "mht", ".mhtml": "mht",
     ".png": "image", ".jpg": "image", ".jpeg": "image", ".gif": "image", ".bmp": "image",
     ".tif": "image", ".tiff": "image", ".webp": "image",
     ".zip": "archive", ".rar": "archive", ".7z": "archive", ".gz": "archive", ".tar": "archive",
@@ -84,8 +84,37 @@ def _zip_kind(data: bytes) -> str | None:
     if "OFD.xml" in names or any(n.lower() == "ofd.xml" for n in names):
         return "ofd"
     if "content.xml" in names and "mimetype" in names:
-        return "odt"
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                mimetype = zf.read("mimetype")[:100]
+        except Exception:
+            return None
+        return "odt" if mimetype.strip() == b"application/vnd.oasis.opendocument.text" else "ods"
     return "archive"
+
+
+def _utf16(name: str) -> bytes:
+    return name.encode("utf-16-le")
+
+
+# Stream names in an OLE2 (Compound File) directory, which tell what the file is.
+_OLE_WORD, _OLE_ENCRYPTED = _utf16("WordDocument"), _utf16("EncryptedPackage")
+_OLE_SHEET, _OLE_SLIDES = (_utf16("Workbook"), _utf16("Book\0")), _utf16("PowerPoint Document")
+
+
+def _ole_kind(data: bytes, ext: str) -> str:
+    """'doc' / 'wps' (Word 97 binary, which WPS 文字 also writes), or an unsupported kind."""
+    if _OLE_ENCRYPTED in data:
+        return "encrypted_docx"
+    if _OLE_WORD in data:
+        return "wps" if _EXT_OFFICE.get(ext) == "wps" else "doc"
+    if any(s in data for s in _OLE_SHEET) or _EXT_UNSUPPORTED.get(ext) == "xls":
+        return "xls"
+    if _OLE_SLIDES in data or _EXT_UNSUPPORTED.get(ext) == "ppt":
+        return "ppt"
+    if ext == ".docx":
+        return "encrypted_docx"
+    return _EXT_OFFICE.get(ext, "doc")
 
 
 def _html_head(data: bytes) -> bytes:
@@ -101,7 +130,7 @@ def _html_head(data: bytes) -> bytes:
 
 
 def detect_format(data: bytes, filename: str) -> str:
-    """Return "text" | "html" | "docx" | "pdf", or raise :class:`RejectedFile` with a Chinese reason.
+    """Return a format id of :data:`ingest.readers.REGISTRY`, or raise :class:`RejectedFile` with a Chinese reason.
 
     Magic bytes decide first; the extension decides only when the content has no signature
     (plain text, an HTML page without tags near the start) or to name an unsupported format.
@@ -113,18 +142,20 @@ def detect_format(data: bytes, filename: str) -> str:
         return "pdf"
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         kind = _zip_kind(data)
-        if kind == "docx":
-            return "docx"
-        if kind is None:   # truncated or damaged zip: most likely a broken .docx
-            if _EXT_UNSUPPORTED.get(ext) in {"xls", "ppt", "odt", "ofd", "archive"}:
+        if kind in ("docx", "odt"):
+            return kind
+        if kind is None:   # truncated or damaged zip: most likely a broken .docx (or .odt)
+            if _EXT_OFFICE.get(ext) == "odt":
+                return "odt"
+            if _EXT_UNSUPPORTED.get(ext) in {"xls", "ppt", "ods", "ofd", "archive"}:
                 raise _unsupported(_EXT_UNSUPPORTED[ext])
             return "docx"
         raise _unsupported(kind)
     if data.startswith(_OLE2):
-        if ext == ".docx":
-            raise _unsupported("encrypted_docx")
-        kind = _EXT_UNSUPPORTED.get(ext, "doc")
-        raise _unsupported(kind if kind in {"doc", "wps", "xls", "ppt"} else "doc")
+        kind = _ole_kind(data, ext)
+        if kind in REGISTRY:
+            return kind
+        raise _unsupported(kind)
     if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or (
         data.startswith(b"BM") and ext == ".bmp"
     ):
@@ -132,7 +163,7 @@ def detect_format(data: bytes, filename: str) -> str:
     if data.startswith(_ARCHIVE_MAGIC):
         raise _unsupported("archive")
     if data.startswith(b"{\\rtf"):
-        raise _unsupported("rtf")
+        return "rtf"
     if data.startswith(b"\x7fELF") or (data.startswith(b"MZ") and ext in {".exe", ".dll", ""}):
         raise _unsupported("binary")
 
@@ -146,6 +177,10 @@ def detect_format(data: bytes, filename: str) -> str:
         raise RejectedFile("不是有效的 PDF 文件，或文件已损坏", "corrupt")
     if ext in {".docx", ".docm", ".dotx"}:
         raise RejectedFile("不是有效的 Word（.docx）文件，或文件已损坏/不完整", "corrupt")
+    if ext in _EXT_OFFICE:
+        name = REGISTRY[_EXT_OFFICE[ext]].name
+        raise RejectedFile(f"不是有效的{name}，或文件已损坏/不完整；请用 Word/WPS 打开确认，或另存为 .docx 后再导入",
+                           "corrupt")
     if ext in _EXT_HTML:
         return "html"
     if ext in _EXT_UNSUPPORTED:

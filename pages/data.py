@@ -6,6 +6,8 @@ import streamlit as st
 from dashboard import admin, config, filters, labels, ui
 from dashboard.data import admin as admin_q
 from dashboard.data.where import describe
+from ingest.readers import format_name
+from ingest.templates import template_name
 
 ui.page_guard()
 st.title("数据管理")
@@ -75,9 +77,10 @@ else:
     st.subheader("已入库的文件")
     reports = admin_q.loaded_reports(scope)
     ui.show_table(reports.select(pl.col("unit").alias("单位"), pl.col("region").alias("县市区"),
-                                 pl.col("year").alias("年度"), pl.col("template").alias("模板"),
+                                 pl.col("year").alias("年度"),
+                                 pl.col("template").map_elements(template_name, return_dtype=pl.String).alias("模板"),
                                  pl.col("status").replace_strict(labels.VERSION_STATUS_NAMES, default="其他").alias("状态"),
-                                 pl.col("version").alias("版本"), pl.col("format").alias("格式"),
+                                 pl.col("version").alias("版本"), pl.col("format").map_elements(format_name, return_dtype=pl.String).alias("格式"),
                                  pl.col("file_name").alias("文件名"), pl.col("ingested_at").alias("入库时间"),
                                  pl.col("parser_version").alias("解析程序版本")),
                   None, key="data_reports", height=360,

@@ -13,6 +13,7 @@ from dashboard import filters, report_view, ui
 from dashboard.data import options as options_q
 from dashboard.data import report as report_q
 from dashboard.labels import SEVERITY_NAMES, VERSION_STATUS_NAMES
+from ingest.readers import format_name
 from ingest.templates import TEMPLATES, template_badge
 
 ui.db_guard()
@@ -190,7 +191,7 @@ with tab_n:
         with st.expander(f"正文第{ui.md_escape(s['section'])}部分", expanded=s["section"] == "一"):
             st.text(s["text"] or "（空）")
 with tab_p:
-    facts = [("文件名", meta["file_name"]), ("文件位置", meta["source_file"]), ("格式", meta["format"]),
+    facts = [("文件名", meta["file_name"]), ("文件位置", meta["source_file"]), ("格式", format_name(meta["format"])),
              ("SHA-256", meta["sha256"]), ("入库时间", str(meta["ingested_at"])),
              ("解析程序版本", meta["parser_version"]), ("版本", f"第 {meta['version']} 版（{meta['status']}）"),
              ("文中的单位名称", meta["unit_raw"]), ("文中的县市区", meta["region_raw"]),

@@ -28,17 +28,23 @@ _KINDS = {
     "html": (b"<html><body><p>x</p></body></html>", "r.html"),
     "docx": (b"PK\x03\x04 damaged", "r.docx"),
     "pdf": (b"%PDF-1.4\n", "r.pdf"),
+    "doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le"), "r.doc"),
+    "wps": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le"), "r.wps"),
+    "rtf": (b"{\\rtf1 x}", "r.rtf"),
+    "odt": (b"PK\x03\x04 damaged", "r.odt"),
 }
 
 
 def test_registry_keys_are_the_formats_sniff_returns() -> None:
     assert {detect_format(data, name) for data, name in _KINDS.values()} == set(REGISTRY)
-    assert set(get_args(SourceFormat)) == set(REGISTRY)
+    # what a Document can be: the formats read directly; the converted ones are read as .docx
+    assert set(get_args(SourceFormat)) == {f for f, r in REGISTRY.items() if not r.converted}
+    assert {f for f, r in REGISTRY.items() if r.converted} == {"doc", "wps", "rtf", "odt"}
 
 
 def test_upload_types_come_from_the_registry() -> None:
     assert tuple(e for r in REGISTRY.values() for e in r.extensions) == config.UPLOAD_TYPES
-    assert config.UPLOAD_TYPES == ("txt", "htm", "html", "docx", "pdf")
+    assert config.UPLOAD_TYPES == ("txt", "htm", "html", "docx", "pdf", "doc", "wps", "rtf", "odt")
 
 
 def test_a_registered_reader_is_dispatched_to(monkeypatch: pytest.MonkeyPatch) -> None:

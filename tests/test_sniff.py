@@ -28,6 +28,10 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
+_WORD = _OLE + "WordDocument".encode("utf-16-le")
+
+
 def _rejected(data: bytes, name: str) -> RejectedFile:
     with pytest.raises(RejectedFile) as info:
         detect_format(data, name)
@@ -78,18 +82,19 @@ def test_file_over_size_limit() -> None:
 @pytest.mark.parametrize(
     ("data", "name", "needle"),
     [
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.doc", "旧版 Word .doc"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "noext", "旧版 Word .doc"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "sheet.xls", "Excel"),
+        (_OLE + "Workbook".encode("utf-16-le"), "noext", "Excel"),
+        (_OLE + "PowerPoint Document".encode("utf-16-le"), "a.doc", "PowerPoint"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "locked.docx", "加密"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "a.wps", "WPS"),
+        (_OLE + "EncryptedPackage".encode("utf-16-le"), "locked.doc", "加密"),
+        (_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}), "a.ods",
+         "OpenDocument 表格"),
         (_zip({"xl/workbook.xml": b"<x/>"}), "a.xlsx", "Excel"),
         (_zip({"ppt/presentation.xml": b"<x/>"}), "a.pptx", "PowerPoint"),
         (_zip({"OFD.xml": b"<x/>"}), "a.ofd", "OFD"),
         (_zip({"report.txt": b"x"}), "reports.zip", "压缩包"),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "scan.png", "图片"),
         (b"\xff\xd8\xff\xe0" + b"\0" * 100, "scan.jpg", "图片"),
-        (b"{\\rtf1\\ansi ...}", "a.rtf", "RTF"),
         (b"Rar!\x1a\x07\x00", "a.rar", "压缩包"),
         (b"MIME-Version: 1.0\r\nContent-Type: multipart/related", "page.mht", "MHT"),
         (b"just some text", "notes.xls", "Excel"),
@@ -101,9 +106,23 @@ def test_unsupported_formats_are_named(data: bytes, name: str, needle: str) -> N
     assert err.code == "unsupported"
 
 
-def test_old_word_message_tells_what_to_do() -> None:
-    err = _rejected(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "x.doc")
-    assert err.reason == "不支持的文件格式（旧版 Word .doc），请另存为 .docx 后再导入"
+@pytest.mark.parametrize(("data", "name", "fmt"), [
+    (_WORD, "old.doc", "doc"),
+    (_WORD, "noext", "doc"),
+    (_WORD, "report.wps", "wps"),            # WPS 文字 writes the Word 97 binary format
+    (_WORD, "misnamed.txt", "doc"),
+    (_OLE, "works.wps", "wps"),              # not Word 97: LibreOffice may still read it
+    (b"{\\rtf1\\ansi ...}", "a.rtf", "rtf"),
+    (b"{\\rtf1\\ansi ...}", "a.doc", "rtf"),     # an RTF saved as .doc
+    (_zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}), "a.odt", "odt"),
+])
+def test_legacy_office_files_go_to_the_libreoffice_reader(data: bytes, name: str, fmt: str) -> None:
+    assert detect_format(data, name) == fmt
+
+
+def test_a_doc_that_is_none_of_them_is_called_damaged() -> None:
+    err = _rejected(b"hello, not a word file at all", "x.doc")
+    assert err.code == "corrupt" and "旧版 Word 文档（.doc）" in err.reason and "另存为 .docx" in err.reason
 
 
 def test_many_leading_comments_are_sniffed_in_linear_time() -> None:

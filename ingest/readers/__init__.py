@@ -25,6 +25,7 @@ class Reader:
     load: Callable[[], ReadFn]
     name: str
     extensions: tuple[str, ...]
+    converted: bool = False     # read by converting to another registered format first (LibreOffice)
 
     def read(self, data: bytes, source: str) -> Document:
         return self.load()(data, source)
@@ -54,15 +55,36 @@ def _pdf() -> ReadFn:
     return read
 
 
-# Format id (``Document.format``, what ``sniff.detect_format`` returns) → reader.
+def _office(fmt: str) -> Callable[[], ReadFn]:
+    def load() -> ReadFn:
+        from ingest.readers.office import read
+
+        return lambda data, source: read(data, source, fmt)
+
+    return load
+
+
+# Format id (what ``sniff.detect_format`` returns; ``Document.format`` for the formats read directly,
+# ``Document.converted_from`` for the converted ones) → reader.
 REGISTRY: dict[str, Reader] = {
     "text": Reader(_text, "文本文件", ("txt",)),
     "html": Reader(_html, "网页文件", ("htm", "html")),
     "docx": Reader(_docx, "Word 文档（.docx）", ("docx",)),
     "pdf": Reader(_pdf, "PDF 文件", ("pdf",)),
+    "doc": Reader(_office("doc"), "旧版 Word 文档（.doc）", ("doc",), converted=True),
+    "wps": Reader(_office("wps"), "WPS 文字文档（.wps）", ("wps",), converted=True),
+    "rtf": Reader(_office("rtf"), "RTF 文档", ("rtf",), converted=True),
+    "odt": Reader(_office("odt"), "OpenDocument 文档（.odt）", ("odt",), converted=True),
 }
 
 
+def format_name(fmt: str | None) -> str:
+    """A format's name for users (``旧版 Word 文档（.doc）``); the id itself when unknown."""
+    reader = REGISTRY.get(fmt or "")
+    return reader.name if reader is not None else (fmt or "")
+
+
 def upload_extensions() -> tuple[str, ...]:
-    """Every extension a user may upload, in registry order (``txt``, ``htm``, ``html``, ``docx``, ``pdf``)."""
+    """Every extension a user may upload, in registry order (``txt``, ``htm``, ``html``, ``docx``, ``pdf``,
+    ``doc``, ``wps``, ``rtf``, ``odt``)."""
     return tuple(ext for reader in REGISTRY.values() for ext in reader.extensions)

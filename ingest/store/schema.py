@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS {REPORTS} (
     pinned           BOOLEAN NOT NULL,      -- unit/region/year came from the manifest
     source_file      VARCHAR NOT NULL,      -- absolute path when loaded
     file_name        VARCHAR NOT NULL,
-    format           VARCHAR,               -- text | html | docx | pdf
+    format           VARCHAR,               -- the file's format: text | html | docx | pdf | doc | wps | rtf | odt
     sha256           VARCHAR NOT NULL UNIQUE,
     parser_version   VARCHAR,
     run_id           INTEGER NOT NULL,

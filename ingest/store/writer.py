@@ -237,7 +237,7 @@ class BatchWriter:
             json.dumps(res, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
         item.sha256 = sha
         report_id = sha[:16]
-        fmt = _s(res.get("format"))
+        fmt = _s(res.get("source_format") or res.get("format"))
         file_name = Path(item.path).name
         group = (self._group_id(name, region), year)
         prev = self.current.get(group)
