@@ -30,8 +30,10 @@ import pyarrow as pa
 
 from ingest.demo import labels as L
 from ingest.demo.city import _APPLICANTS, _OUTCOMES
-from ingest.store.checks import _hash, finding_identity
+from ingest.rules.findings import make
+from ingest.store.checks import finding_id
 from ingest.store.schema import create_schema
+from ingest.templates import key_infos, layout, s3_col_display
 
 FIRST_YEAR = 2019
 _P1 = "云栖鹭岚砚澄渔荷望芦月杉雾鹤苍竹茶翠星银鸥麦柳漫松青桂明湖溪霞霁涧泷汐澜枫杏梧槐榆樟楠桐蓼蘅芷蘋蒹葭芙蕖"
@@ -41,7 +43,6 @@ _COLS = list(_APPLICANTS)
 _LEAVES = list(_OUTCOMES)
 _OTHER = ["other_no_correction", "other_fee_unpaid", "other_other"]
 _ITEMS = ("license", "other_service", "penalty", "coercion", "fee")
-_COL_NAME = {"natural": "自然人列", "commercial": "商业企业列", "total": "总计列"}
 
 
 def unit_names(n: int) -> tuple[list[str], list[str], list[str]]:
@@ -272,45 +273,41 @@ def build_scale_db(db_path: str | os.PathLike, units: int, years: int = 7, seed:
             for col in ("natural", "total"):
                 lhs = int(v[f"s3.new_received.{col}"][i]) + int(v[f"s3.carried_over.{col}"][i])
                 rhs = int(v[f"s3.result_total.{col}"][i]) + int(v[f"s3.carry_forward.{col}"][i])
-                f = ("S3-1", "error", [f"s3.{r}.{col}" for r in ("new_received", "carried_over", "result_total", "carry_forward")],
-                     lhs, rhs, f"表三 {_COL_NAME[col]}：第三项加第四项之和应为 {lhs}（第一项加第二项之和），报告为 {rhs}")
+                f = _finding("S3-1", [f"s3.{r}.{col}" for r in ("new_received", "carried_over", "result_total",
+                                                                 "carry_forward")], lhs, rhs, col=s3_col_display(col))
                 _add(finding_rows, parse_rows, unit_ids[i], year, rid_of[i], None, f, "parse")
         for i in np.flatnonzero(s41):
             parts = sum(int(v[f"s4.review.{c}"][i]) for c in L.S4_COLS[:-1])
-            f = ("S4-1", "error", [f"s4.review.{c}" for c in L.S4_COLS], parts, int(v["s4.review.total"][i]),
-                 f"表四 行政复议 总计：应为 {parts}（结果维持、结果纠正、其他结果、尚未审结之和），报告为 {int(v['s4.review.total'][i])}")
+            f = _finding("S4-1", [f"s4.review.{c}" for c in L.S4_COLS], parts, int(v["s4.review.total"][i]),
+                         group=layout()["s4"]["group_display"]["review"])
             _add(finding_rows, parse_rows, unit_ids[i], year, rid_of[i], None, f, "parse")
         for i in np.flatnonzero(n1):
             table = int(v["s3.new_received.total"][i])
             said = table + 1
-            f = ("N-1", "warning", ["s3.new_received.total"], table, said,
-                 f"正文“收到政府信息公开申请{said}件”与表三 第一项 本年新收政府信息公开申请数量 总计列不一致：表中为 {table}，正文为 {said}")
+            f = _finding("N-1", ["s3.new_received.total"], table, said, snippet=f"收到政府信息公开申请{said}件")
             _add(finding_rows, parse_rows, unit_ids[i], year, rid_of[i], None, f, "parse")
         for i in np.flatnonzero(t1):
             cols = ("made", "published", "total") if template == "2019" else ("issued", "valid")
-            labels = {"made": "本年新制作数量", "published": "本年新公开数量", "total": "对外公开总数量",
-                      "issued": "本年制发件数", "valid": "现行有效件数"}
             for col in cols:
-                f = ("S2-T1", "warning", [f"s2.regulation.{col}"], 0, int(kt1[i]),
-                     f"表二 第二十条第（一）项 规章 {labels[col]}：乡镇（街道）无规章制定权，应为 0，报告为 {int(kt1[i])}")
+                key = f"s2.regulation.{col}"
+                f = _finding("S2-T1", [key], 0, int(kt1[i]), col=key_infos()[template][key].col_label)
                 _add(finding_rows, parse_rows, unit_ids[i], year, rid_of[i], None, f, "parse")
         for i in np.flatnonzero(x1):
             for col in ("natural", "total"):
                 got = int(v[f"s3.carried_over.{col}"][i])
-                f = ("X-1", "warning", [f"s3.carried_over.{col}@{year}", f"s3.carry_forward.{col}@{year - 1}"], got - 1, got,
-                     f"表三 第二项 上年结转政府信息公开申请数量 {_COL_NAME[col]}：应为 {got - 1}"
-                     f"（{year - 1}年报告第四项结转下年度继续办理），报告为 {got}")
+                f = _finding("X-1", [f"s3.carried_over.{col}@{year}", f"s3.carry_forward.{col}@{year - 1}"], got - 1,
+                             got, keep_key_order=True, col=s3_col_display(col), prev_year=year - 1)
                 _add(finding_rows, None, unit_ids[i], year, rid_of[i], prev_ids[i], f, "check")
         for i in idx[days[idx] >= 31]:
             d = dt.date(year + 1, 1, 1) + dt.timedelta(days=int(days[i]))
             late = d > dt.date(year + 1, 3, 31)
             limit = f"{year + 1}年3月31日" if late else f"{year + 1}年1月31日"
-            f = ("D07", "warning" if late else "info", ["meta.publish_date"], None, None,
-                 f"发布日期 {d.year}年{d.month}月{d.day}日 晚于 {limit}")
+            f = _finding("D07-late" if late else "D07", ["meta.publish_date"], None, None,
+                         date=f"{d.year}年{d.month}月{d.day}日", deadline=limit)
             _add(finding_rows, None, unit_ids[i], year, rid_of[i], None, f, "check")
         for i in np.flatnonzero(~present):
-            f = ("MISSING", "warning", [f"meta.report@{year}"], None, None,
-                 f"{names[i]} 缺少 {year} 年度报告（已有 {int(present.sum())} 个其他单位的 {year} 年度报告）")
+            f = _finding("MISSING", [f"meta.report@{year}"], None, None, unit=names[i], year=year,
+                         others=int(present.sum()))
             _add(finding_rows, None, unit_ids[i], year, None, None, f, "check")
         prev_present = present
         prev_ids = [rid_of.get(i) for i in range(units)]
@@ -325,10 +322,16 @@ def build_scale_db(db_path: str | os.PathLike, units: int, years: int = 7, seed:
             "seconds": round(time.perf_counter() - t0, 2), "bytes": path.stat().st_size}
 
 
+def _finding(entry: str, keys: list[str], expected, actual, keep_key_order: bool = False, **fields) -> tuple:
+    """A finding with the message the parser or the store writes (the catalogue's, via ``make``)."""
+    f = make(entry, keys, expected=expected, actual=actual, keep_key_order=keep_key_order, **fields)
+    return f.rule, f.severity, f.keys, f.expected, f.actual, f.message
+
+
 def _add(rows: list[tuple], parse_rows: list[tuple] | None, unit_id: str, year: int, report_id: str | None,
          prev_id: str | None, f: tuple, origin: str) -> None:
     rule, sev, keys, expected, actual, message = f
-    fid = _hash(finding_identity(unit_id, year, rule, keys))
+    fid = finding_id(unit_id, year, rule, keys)
     exp = None if expected is None else float(expected)
     act = None if actual is None else float(actual)
     rows.append((fid, unit_id, year, report_id, prev_id, rule, sev, keys, exp, act, message, [], None, None, origin))

@@ -52,6 +52,12 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
+def finding_id(unit_id: str, year: int, rule: str, keys: list[str]) -> str:
+    """The ``finding_id`` of a finding that is alone with its identity (every finding but a rule raised
+    twice on the same keys, which :func:`assign_ids` tells apart by message)."""
+    return _hash(finding_identity(unit_id, year, rule, keys))
+
+
 def assign_ids(found: list[_Found]) -> list[tuple[str, _Found]]:
     """``finding_id`` for each finding; identical identities are told apart by their message.
 
@@ -64,7 +70,8 @@ def assign_ids(found: list[_Found]) -> list[tuple[str, _Found]]:
     out = []
     for base, members in groups.items():
         if len(members) == 1:
-            out.append((_hash(base), members[0]))
+            m = members[0]
+            out.append((finding_id(m.unit_id, m.year, m.finding["rule"], m.finding.get("keys") or []), m))
             continue
         seen: dict[str, int] = defaultdict(int)
         for m in sorted(members, key=lambda m: m.finding.get("message") or ""):
