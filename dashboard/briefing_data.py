@@ -20,7 +20,7 @@ import polars as pl
 from dashboard import charts as C
 from dashboard.data.where import where
 from dashboard.labels import OUTCOME_NAMES, REVIEW_NAMES, SEVERITY_NAMES, STATUS_NAMES
-from dashboard.scope import Scope
+from dashboard.scope import Scope, level_bucket_sql
 from ingest.store.db import connect_readonly
 from ingest.store.review import STALE_NOTE
 from ingest.store.schema import (
@@ -35,8 +35,6 @@ from ingest.store.schema import (
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
-# A unit's 层级 as the briefing's level filter reads it: any stored level other than 镇 / 乡 / 街道 is 其他.
-LEVEL_SQL = "CASE WHEN level IN ('镇', '乡', '街道') THEN level ELSE '其他' END"
 
 # 表三 办理结果 groups as the v_report_measures view names them, in template order.
 OUTCOMES = tuple(OUTCOME_NAMES.items())
@@ -143,7 +141,7 @@ def _load(con: duckdb.DuckDBPyConnection, year: int | None, regions: list[str], 
                      years=False, template=False)
         units = con.sql(f"""SELECT unit_id, unit, region, stored_level AS level
                             FROM (SELECT unit_id, name AS unit, region, level AS stored_level,
-                                         {LEVEL_SQL} AS level FROM {UNITS}) {w}
+                                         {level_bucket_sql("level")} AS level FROM {UNITS}) {w}
                             ORDER BY region NULLS LAST, unit""", params=p).pl()
     if units.is_empty():
         raise BriefingError("所选范围内没有乡镇（街道）：请检查地区、层级或乡镇名称")

@@ -15,6 +15,12 @@ TEMPLATES = (*templates.TEMPLATES, "其他")
 TEMPLATE_NAMES = {t: templates.template_name(t) for t in TEMPLATES}
 
 
+def level_bucket_sql(col: str) -> str:
+    """SQL for the scope's level bucket of a unit: 镇 / 乡 / 街道, and 其他 for anything else or unknown."""
+    named = ", ".join(f"'{lv}'" for lv in LEVELS if lv != "其他")
+    return f"CASE WHEN {col} IN ({named}) THEN {col} ELSE '其他' END"
+
+
 def template_bucket_sql(col: str) -> str:
     """SQL for the scope's template bucket of a report: its national template, else 其他 (NULL stays NULL)."""
     ids = ", ".join(f"'{t}'" for t in templates.template_ids())

@@ -8,7 +8,7 @@ import polars as pl
 
 from dashboard.data.connection import _versions, file_query
 from dashboard.data.where import where
-from dashboard.scope import Scope, template_bucket_sql
+from dashboard.scope import Scope, level_bucket_sql, template_bucket_sql
 
 
 def db_info() -> dict:
@@ -54,7 +54,7 @@ def loaded_reports(scope: Scope, limit: int = 500) -> pl.DataFrame:
     w, p = where(scope)
     return file_query(f"""
         SELECT unit, region, year, template, status, version, format, file_name, ingested_at, parser_version, sha256
-        FROM (SELECT r.*, u.name AS unit, u.region AS region, COALESCE(u.level, '其他') AS level,
+        FROM (SELECT r.*, u.name AS unit, u.region AS region, {level_bucket_sql("u.level")} AS level,
                      {template_bucket_sql("r.template")} AS tpl
               FROM reports r LEFT JOIN units u USING (unit_id)) {w}
         ORDER BY load_seq DESC LIMIT ?""", [*p, limit])

@@ -32,7 +32,7 @@ from dashboard.data.connection import (
     _unavailable,
     _versions,
 )
-from dashboard.scope import template_bucket_sql
+from dashboard.scope import level_bucket_sql, template_bucket_sql
 from ingest.store.measures import ROW_MEASURES, disclosure_rate, outcome_columns, total_rows
 from ingest.store.schema import REVIEW_STALE_SQL, REVIEW_STATUS_SQL
 from ingest.templates import s3_applicant_columns, s3_leaf_rows, template_ids
@@ -74,7 +74,7 @@ def _filter_pivot(source_col: str, names: list[str], cast: str) -> str:
 # the cells).  Effective row total = the printed 总计, else the sum of the row's applicant cells,
 # else 0 (spec §7; identical to v_report_measures, which tests/test_app_pages.py checks).
 _HEAVY_SQL = f"""
-CREATE TABLE units AS SELECT unit_id, name AS unit, region, COALESCE(level, '其他') AS level FROM nb.units;
+CREATE TABLE units AS SELECT unit_id, name AS unit, region, {level_bucket_sql("level")} AS level FROM nb.units;
 CREATE TABLE cur AS SELECT report_id, unit_id, year, template FROM nb.reports WHERE status = 'current';
 CREATE TEMP TABLE rk AS SELECT * FROM {_values(TOTAL_ROWS, "row_key")};
 CREATE TEMP TABLE nulltot AS
@@ -122,7 +122,7 @@ RELEASE;
 CREATE TABLE cell_ranges AS SELECT report_id, min(rowid) AS lo, max(rowid) AS hi FROM nb.cells GROUP BY report_id;
 RELEASE;
 CREATE TABLE base AS
-SELECT r.report_id, r.unit_id, u.unit, u.region, COALESCE(u.level, '其他') AS level, r.year,
+SELECT r.report_id, r.unit_id, u.unit, u.region, u.level, r.year,
        {template_bucket_sql("r.template")} AS tpl, r.template,
        t.* EXCLUDE (report_id), comp.* EXCLUDE (report_id), money.* EXCLUDE (report_id),
        p.t_carry_forward AS prev_cf, p.report_id IS NOT NULL AS has_prev
@@ -152,7 +152,7 @@ FROM measures m LEFT JOIN fsev f USING (report_id);
 _LIGHT_SQL = f"""
 CREATE OR REPLACE TABLE status AS
 SELECT s.unit_id, s.year, s.report_id, s.status, s.errors::INTEGER AS errors, s.warnings::INTEGER AS warnings,
-       s.infos::INTEGER AS infos, u.name AS unit, u.region, COALESCE(u.level, '其他') AS level
+       s.infos::INTEGER AS infos, u.name AS unit, u.region, {level_bucket_sql("u.level")} AS level
 FROM nb.v_submission_status s JOIN nb.units u USING (unit_id);
 CREATE OR REPLACE TABLE fl AS
 SELECT f.finding_id, f.unit_id, f.year, f.rule, f.severity, f.report_id,
@@ -160,7 +160,7 @@ SELECT f.finding_id, f.unit_id, f.year, f.rule, f.severity, f.report_id,
        {template_bucket_sql("r.template")} AS tpl,
        f.message, f.expected, f.actual, f.keys, f.assumed_zero, v.note AS review_note, v.reviewed_by, v.reviewed_at,
        {REVIEW_STALE_SQL} AS review_stale, r.file_name,
-       u.name AS unit, u.region, COALESCE(u.level, '其他') AS level
+       u.name AS unit, u.region, {level_bucket_sql("u.level")} AS level
 FROM nb.findings f
 LEFT JOIN nb.units u USING (unit_id)
 LEFT JOIN nb.finding_reviews v USING (finding_id)
