@@ -11,6 +11,7 @@ MAX_DOCX_UNCOMPRESSED = 60 * 1024 * 1024   # sum of uncompressed member sizes in
 MAX_DOCX_RATIO = 200                       # uncompressed / compressed size of one member
 MAX_HTML_DEPTH = 400                       # nesting depth of HTML elements we walk
 MAX_PDF_PAGES = 200                        # pages of a PDF we read
+MAX_PDF_PAGE_STREAM = 32 * 1024 * 1024     # decoded content of one PDF page (a report page is ~10–200 KB)
 MAX_TABLE_CELLS = 20_000                   # cells across all tables of one document
 PARSE_SECONDS = 45                         # CPU-time budget for reading and parsing one file
 CONVERT_CPU_SECONDS = 60                   # CPU-time limit of one LibreOffice conversion (.doc/.wps/.rtf/.odt)

@@ -22,16 +22,13 @@ import logging
 import math
 import re
 import zlib
-from base64 import a85decode
 from bisect import bisect_left, bisect_right
 from itertools import islice
 
-import pdfminer.pdftypes
 import pdfplumber
 from pdfminer.ascii85 import asciihexdecode
 from pdfminer.layout import LTChar
 from pdfminer.lzw import LZWDecoder
-from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdftypes import PDFStream, resolve1
 from pdfminer.runlength import rldecode
@@ -43,6 +40,7 @@ from ingest import limits
 from ingest.document import Block, Cell, Document, table_cell_where
 from ingest.errors import RejectedFile
 from ingest.readers.common import check_text_size, too_many_cells
+from ingest.readers.pdf_patches import ascii85_decode, inflate_damaged  # importing it hardens pdfminer
 from ingest.textnorm import strip_invisible
 
 # pdfminer logs every oddity of a damaged file as a warning on stderr; users see our reasons.
@@ -52,7 +50,6 @@ _NOT_PDF = "不是有效的 PDF 文件，或文件已损坏"
 _ENCRYPTED = "PDF 文件已加密（需要打开密码），请取消密码后再导入"
 _NEEDS_OCR = "没有可提取的文字（可能是扫描件，需要 OCR）"
 _GARBLED = "PDF 中的文字无法正确提取（字体缺少编码信息），需要 OCR"
-_MAX_PAGE_STREAM = 32 * 1024 * 1024   # decoded content of one page (a report page is ~10–200 KB)
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0002ffff"
 _CJK_RE = re.compile(f"[{_CJK}]")
@@ -67,91 +64,6 @@ _PARA_START = re.compile(
 # A line ending in a separate number (a row of a borderless table): never joined with the next.
 _TABULAR_END = re.compile(r"\s[-+]?\d[\d,，.]*\s*$")
 
-
-
-def _decompress_corrupted(data: bytes) -> bytes:
-    """pdfminer's fallback for a Flate stream that fails its checksum, in linear time.
-
-    pdfminer feeds such a stream to zlib one byte at a time and concatenates the output, which is
-    quadratic: one damaged 1 MB stream took half a minute.  Same result here: the output when the error
-    lies in the last 3 bytes (the checksum), else ``zlib.error``; and no more than ``_MAX_PAGE_STREAM``.
-    """
-    d = zlib.decompressobj()
-    out: list[bytes] = []
-    size = 0
-    for pos in range(0, len(data), 4096):
-        chunk = data[pos:pos + 4096]
-        before = d.copy()
-        try:
-            piece = d.decompress(chunk)
-        except zlib.error:
-            d = before                      # find the failing byte, as pdfminer would
-            for i in range(len(chunk)):
-                try:
-                    out.append(d.decompress(chunk[i:i + 1]))
-                except zlib.error:
-                    if pos + i < len(data) - 3:
-                        raise
-                    return b"".join(out)
-            piece = b""
-        out.append(piece)
-        size += len(piece)
-        if size > _MAX_PAGE_STREAM:
-            raise zlib.error("inflated stream over the page limit")
-    return b"".join(out)
-
-
-_WHITE = b" \t\n\r\x0b\x0c"
-
-
-def _ascii85decode(data: bytes) -> bytes:
-    """pdfminer's ASCII85 decoding without its quadratic regexes.
-
-    pdfminer strips the optional ``<~`` and the ``~>`` end marker with ``^\\s*<?\\s*~\\s*`` and
-    ``\\s*~\\s*>?\\s*$``, which retry every start inside a run of white space: 100,000 tabs in a
-    content stream took 20 s per decode.  Same result, in linear time.
-    """
-    head = data.lstrip(_WHITE)
-    if head.startswith(b"<"):
-        head = head[1:].lstrip(_WHITE)
-    if head.startswith(b"~"):
-        data = head[1:].lstrip(_WHITE)
-    tail = data.rstrip(_WHITE)
-    if tail.endswith(b">"):
-        tail = tail[:-1].rstrip(_WHITE)
-    if tail.endswith(b"~"):
-        data = tail[:-1].rstrip(_WHITE)
-    return a85decode(data)
-
-
-# XObjects drawn on one page, nested draws included (a report page draws a handful).
-_MAX_DRAWS = 5_000
-_pdfminer_do_Do = PDFPageInterpreter.do_Do
-
-
-def _counted_do_Do(self: PDFPageInterpreter, xobjid_arg) -> None:  # type: ignore[no-untyped-def]
-    """pdfminer draws a form each time it is named, so forms that draw forms multiply (ten levels of
-    ten draws each is 10^10 draws from a 2 KB file).  Counted on the device, which is one per page."""
-    draws = getattr(self.device, "_nianbao_draws", 0) + 1
-    self.device._nianbao_draws = draws
-    if draws > _MAX_DRAWS:
-        raise RejectedFile(f"PDF 第{getattr(self.device, 'pageno', '?')}页反复嵌套引用图形对象（超过 {_MAX_DRAWS} "
-                           "次，疑似恶意构造的文件），已拒绝", "unsafe")
-    _pdfminer_do_Do(self, xobjid_arg)
-
-
-# Every library attribute this reader replaces: for the whole process, when this module is first
-# imported (parse workers and, for small uploads, the web server).  Each target is looked up here,
-# so a pdfminer upgrade that renames one fails at import instead of silently dropping the
-# protection; tests/test_pdf_hardening.py checks that pdfminer still calls each one.
-PATCHES: tuple[tuple[object, str, object], ...] = (
-    (pdfminer.pdftypes, "decompress_corrupted", _decompress_corrupted),
-    (pdfminer.pdftypes, "ascii85decode", _ascii85decode),
-    (PDFPageInterpreter, "do_Do", _counted_do_Do),
-)
-for _owner, _name, _new in PATCHES:
-    getattr(_owner, _name)  # AttributeError here if pdfminer renamed it
-    setattr(_owner, _name, _new)
 
 
 def read(data: bytes, source: str) -> Document:
@@ -245,7 +157,7 @@ def _too_many_pages(count: int | None) -> RejectedFile:
 
 
 def _check_streams(page_obj: PDFPage, number: int) -> None:
-    """Refuse a page whose content (or a form it draws) inflates to more than _MAX_PAGE_STREAM.
+    """Refuse a page whose content (or a form it draws) inflates to more than limits.MAX_PDF_PAGE_STREAM.
 
     pdfminer inflates streams with an unbounded ``zlib.decompress``; a few MB of deflated zeros
     would otherwise take gigabytes of memory.
@@ -264,7 +176,7 @@ def _check_streams(page_obj: PDFPage, number: int) -> None:
                     streams.append(s)
     except Exception:
         return   # malformed resources: pdfminer will complain (→ corrupt) or ignore them
-    budget = _MAX_PAGE_STREAM
+    budget = limits.MAX_PDF_PAGE_STREAM
     for s in streams:
         raw = s.rawdata
         if raw is None:
@@ -347,9 +259,9 @@ def _decoded_size(data: bytes, filters: list, limit: int) -> int:
                 try:
                     data = d.decompress(data, limit + 1)
                 except zlib.error:
-                    data = _decompress_corrupted(data)     # what pdfminer falls back to
+                    data = inflate_damaged(data)     # what pdfminer falls back to
             elif name in ("ASCII85Decode", "A85"):
-                data = _ascii85decode(data)
+                data = ascii85_decode(data)
             elif name in ("ASCIIHexDecode", "AHx"):
                 data = asciihexdecode(data)
             elif name in ("LZWDecode", "LZW"):
