@@ -161,7 +161,7 @@ with tab4:
                       .drop("seq"), None, key="rpt_extra")
 with tab_f:
     if findings.is_empty():
-        ui.empty_state("这份报告没有发现问题", "核对规则见 ../shared/spec/report-format.md 第 8 节")
+        ui.empty_state("这份报告没有发现问题", "表内勾稽关系、跨年度衔接、正文与表格一致等各项核对均已通过")
     else:
         shown = findings.with_columns(pl.lit(meta["unit"]).alias("unit"), pl.lit(meta["region"]).alias("region"),
                                       pl.lit(year).alias("year"))
@@ -193,7 +193,7 @@ with tab_n:
 with tab_p:
     facts = [("文件名", meta["file_name"]), ("文件位置", meta["source_file"]), ("格式", format_name(meta["format"])),
              ("SHA-256", meta["sha256"]), ("入库时间", str(meta["ingested_at"])),
-             ("解析程序版本", meta["parser_version"]), ("版本", f"第 {meta['version']} 版（{meta['status']}）"),
+             ("解析程序版本", meta["parser_version"]), ("版本", f"第 {meta['version']} 版（{VERSION_STATUS_NAMES.get(meta['status'], meta['status'])}）"),
              ("文中的单位名称", meta["unit_raw"]), ("文中的县市区", meta["region_raw"]),
              ("标题年度 / 统计期限年度", f"{meta['title_year']} / {meta['period_year']}"),
              ("引用的格式文件", meta["cited_format_doc"]), ("单元格数", str(meta["n_cells"]))]
@@ -202,7 +202,7 @@ with tab_p:
     versions = report_q.report_versions(unit_id, year)
     ui.show_table(versions.select(pl.col("version").alias("版本"),
                                   pl.col("status").replace_strict(VERSION_STATUS_NAMES, default="其他").alias("状态"),
-                                  pl.col("file_name").alias("文件名"), pl.col("format").alias("格式"),
+                                  pl.col("file_name").alias("文件名"), pl.col("format").map_elements(format_name, return_dtype=pl.String).alias("格式"),
                                   pl.col("ingested_at").alias("入库时间"), pl.col("parser_version").alias("解析程序版本"),
                                   pl.col("sha256").alias("SHA-256")),
                   "该单位该年度的全部版本", key="rpt_versions")

@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.pages_list import PAGES as PAGE_LIST
+from ingest.readers import REGISTRY
 from tests.app_fixture import ERROR_AT, MISSING, S3_2_MESSAGE, SCRIPT_UNIT, build_app_db, build_demo_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -369,6 +370,11 @@ def test_report_view_2021_has_25_rows_and_versions(db):
     assert table3.count("<tr>") == 3 + 25
     versions = next(d.value for d in at.dataframe if "版本" in d.value.columns)
     assert len(versions) == 2 and set(versions["状态"]) == {"现行", "已被替代"}
+    # users read Chinese only: format and status names, never the stored ids
+    assert set(versions["格式"]) <= {r.name for r in REGISTRY.values()}
+    prov = next(d.value for d in at.dataframe if "项目" in d.value.columns)
+    facts = dict(zip(prov["项目"], prov["内容"], strict=True))
+    assert facts["版本"].endswith("（现行）") and facts["格式"] in {r.name for r in REGISTRY.values()}
 
 
 def test_missing_year_says_so(db):
