@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import filters, ui
+from dashboard import filters, st_internals, ui
 from dashboard.data import connection as connection_q
 from dashboard.data import snapshot as snapshot_q
 from dashboard.pages_list import PAGES as PAGE_LIST
@@ -18,6 +18,7 @@ st.set_page_config(page_title="年报监测", page_icon=":material/fact_check:",
 
 PAGES = [st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGE_LIST]
 
+st_internals.use_chinese_error_text()      # an error Streamlit redacts reads in Chinese too
 ui.default_page_also_at("overview")        # /overview opens 总览 too (the default page lives at /)
 page = st.navigation(PAGES)
 st.sidebar.caption("年报监测 · 乡镇（街道）政府信息公开工作年度报告")

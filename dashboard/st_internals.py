@@ -10,7 +10,9 @@ silently changing the app:
 * :func:`redirect_to_default_page` — the script run context's ``pages_manager``
   (``intended_page_name``, ``intended_page_script_hash``, ``set_script_intent``);
 * :func:`without_schema_validation` — ``st.altair_chart`` converting the chart by calling its
-  ``to_dict()``.
+  ``to_dict()``;
+* :func:`use_chinese_error_text` — ``streamlit.elements.exception._GENERIC_UNCAUGHT_EXCEPTION_TEXT``,
+  the text shown instead of an error's details (``client.showErrorDetails = "none"``).
 """
 
 from __future__ import annotations
@@ -58,3 +60,17 @@ def without_schema_validation(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     to_dict = chart.to_dict
     object.__setattr__(chart, "to_dict", functools.partial(to_dict, validate=False))
     return chart
+
+
+GENERIC_ERROR_TEXT = "页面处理时出错，详细信息已记录在服务器日志中。请刷新页面后重试；如果反复出现，请联系系统管理员。"
+
+
+def use_chinese_error_text() -> None:
+    """Show users a Chinese sentence where Streamlit redacts an error it caught itself (a crafted
+    message from a browser, say): its own sentence is English."""
+    from streamlit.elements import exception as exception_utils
+
+    if not hasattr(exception_utils, "_GENERIC_UNCAUGHT_EXCEPTION_TEXT"):
+        log.warning("Streamlit's redacted-error text has moved: users see Streamlit's own sentence")
+        return
+    exception_utils._GENERIC_UNCAUGHT_EXCEPTION_TEXT = GENERIC_ERROR_TEXT

@@ -73,7 +73,13 @@ def briefing_buttons(scope) -> None:
     from dashboard import config
     from dashboard.briefing import build_briefing, build_rectification
     from dashboard.briefing_data import scope_kwargs
+    from dashboard.data.options import units_in_scope
 
+    if units_in_scope(scope) == 0:
+        # the files would fail to build (BriefingError), and a download that fails does nothing
+        st.info("筛选范围内没有乡镇（街道），无法生成简报和整改清单：请放宽县市区、单位层级或名称筛选。",
+                icon=":material/info:")
+        return
     db = str(config.db_path())
     args = scope_kwargs(scope)
     year = args.get("year") or "全部"

@@ -649,3 +649,13 @@ def test_a_held_file_is_listed_and_an_admin_adopts_it(db):
     assert any("已采用" in s.value for s in at.success)
     assert sql(db, "SELECT status FROM reports WHERE file_name = '试点镇-2024-图片版.pdf'") == [("current",)]
     assert "李四" in sql(db, "SELECT reason FROM ingest_log ORDER BY run_id DESC LIMIT 1")[0][0]
+
+
+def test_briefing_buttons_say_why_when_the_scope_has_no_unit(db):
+    """A click on 下载简报 with no township in the filter used to do nothing (the build failed)."""
+    at = run(query={"q": "没有这个名字的乡镇"})
+    assert_clean(at)
+    assert any("无法生成简报和整改清单" in i.value for i in at.info)
+    assert not [b for b in at.get("download_button") if "简报" in str(b.proto.label)]
+    at = run()
+    assert [b for b in at.get("download_button") if "简报" in str(b.proto.label)]

@@ -58,3 +58,52 @@ def test_altair_chart_converts_through_to_dict_so_validation_can_be_skipped() ->
     assert "True" not in seen, f"Streamlit asked for validation anyway: {seen}"
     assert len(at.get("vega_lite_chart")) == 1
     assert set(seen.strip("[]").split(", ")) == {"False"}, seen
+
+
+def test_an_error_streamlit_catches_shows_no_traceback_or_server_path() -> None:
+    """The red team's crafted client message showed a traceback with server paths."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit import config
+    from streamlit.elements import exception as exception_utils
+    from streamlit.proto.Exception_pb2 import Exception as ExceptionProto
+
+    root = Path(__file__).resolve().parents[1]
+    setting = tomllib.loads((root / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["client"]
+    assert setting["showErrorDetails"] == "none"
+    old = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", setting["showErrorDetails"])
+    try:
+        try:
+            raise ValueError(f"bad widget state in {root}/app.py")
+        except ValueError as e:
+            proto = ExceptionProto()
+            exception_utils.marshall(proto, e, apply_show_error_details=True)
+    finally:
+        config.set_option("client.showErrorDetails", old)
+    shown = str(proto)
+    assert str(root) not in shown and "ValueError" not in shown and not list(proto.stack_trace), shown
+
+
+def test_the_redacted_error_text_is_chinese() -> None:
+    from streamlit.elements import exception as exception_utils
+    from streamlit.proto.Exception_pb2 import Exception as ExceptionProto
+
+    from dashboard import st_internals
+
+    st_internals.use_chinese_error_text()
+    assert exception_utils._GENERIC_UNCAUGHT_EXCEPTION_TEXT == st_internals.GENERIC_ERROR_TEXT
+    from streamlit import config
+
+    old = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "none")
+    try:
+        try:
+            raise RuntimeError("x")
+        except RuntimeError as e:
+            proto = ExceptionProto()
+            exception_utils.marshall(proto, e, apply_show_error_details=True)
+    finally:
+        config.set_option("client.showErrorDetails", old)
+    assert proto.message == st_internals.GENERIC_ERROR_TEXT

@@ -30,6 +30,12 @@ def unit_options(regions: Sequence[str], levels: Sequence[str], name: str, limit
                           FROM units {w} ORDER BY region, unit LIMIT ?""", [*p, limit])
 
 
+def units_in_scope(scope: Scope) -> int:
+    """How many units the scope's unit filters (region, level, name, picked units) leave."""
+    w, p = where(scope, years=False, template=False)
+    return int(snap_query(f"SELECT count(*) AS n FROM units {w}", p)["n"][0])
+
+
 def units_for_labels(labels: Sequence[str]) -> dict[str, str]:
     """unit_id -> label for display labels ("泉港镇（丰城市）") or unit ids found in a URL."""
     if not labels:
