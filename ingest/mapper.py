@@ -43,7 +43,7 @@ class Extra:
     label: str
     values: list[str]
     where: str
-    kind: str = "row"               # row | subtotal | fourth_column | surplus
+    kind: str = "row"               # row | subtotal | fourth_column | surplus | fused
     children: list[str] = field(default_factory=list)   # keys a subtotal should equal the sum of
 
 
@@ -116,6 +116,20 @@ def _s2_width(row_key: str, template: str) -> int:
     return len(cols) + (1 if lay.get("blank_fourth_column", {}).get(template, {}).get(sub) else 0)
 
 
+# A row label with its numbers fused on, no separator: 行政许可97, 规章000 (text copied from some PDFs).
+_FUSED = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）])(?P<digits>\d+(?:\.\d+)?)$")
+
+
+def _split_fused(digits: str, width: int) -> list[str] | None:
+    """The values of a fused label: the whole number for a one-value row, one digit per value when
+    there are exactly as many digits as values (规章000 → 0 0 0); None when it cannot be told."""
+    if width == 1:
+        return [digits]
+    if "." not in digits and len(digits) == width:
+        return list(digits)
+    return None
+
+
 def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
     lay = layout()["s2"]
     columns = lay["columns"][template]
@@ -152,6 +166,21 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
             current = None
             continue
         row = _match_s2_row(tok.key)
+        fused = _FUSED.match(tok.key) if row is not None else None
+        if fused and _match_s2_row(fused["label"]) is row:
+            sub = row["table"]
+            width = len(columns.get(sub, ()))
+            label = tok.raw[:len(tok.raw.rstrip()) - len(fused["digits"])].rstrip()
+            current = _Row("leaf", row["key"], label, tok.where, table=table, mark=row_mark)
+            rows.append(current)
+            parts = _split_fused(fused["digits"], width) if width else None
+            if parts is None:
+                out.extras.append(Extra(f"表二 第二十条第（{sub}）项", label, [fused["digits"]], tok.where,
+                                        kind="fused"))
+                current = None
+            else:
+                current.values.extend((classify(d), tok) for d in parts)
+            continue
         if row is not None:
             current = _Row("leaf", row["key"], tok.raw, tok.where, table=table, mark=row_mark)
             rows.append(current)

@@ -189,3 +189,35 @@ def test_numbers_beyond_the_template_columns_are_reported_not_dropped(tmp_path: 
     assert d13["message"].startswith(table) and "多出数字" in d13["message"] and "请核对原件" in d13["message"]
     assert f"“{' '.join(surplus[0]['values'])}”" in d13["message"]
     assert extra.replace("|", " ").split()[-1] in surplus[0]["values"]
+
+
+@pytest.mark.parametrize(("row", "fused", "want"), [
+    ("行政许可 | 12 | ||", "行政许可12", {"s2.license.decisions": 12}),
+    ("规章 | 0 | 0 | 0 |", "规章000", {"s2.regulation.issued": 0, "s2.regulation.repealed": 0, "s2.regulation.valid": 0}),
+    ("规章 | 0 | 0 | 0 |", "规章102", {"s2.regulation.issued": 1, "s2.regulation.repealed": 0, "s2.regulation.valid": 2}),
+])
+def test_a_label_fused_with_its_numbers_is_read(tmp_path: Path, row: str, fused: str, want: dict) -> None:
+    """Text copied from some PDFs: 规章000 after a fused header 信息内容本年制发件数本年废止件数现行有效件数."""
+    from ingest.demo.layout import render
+
+    text = render(base_report("2021", 2023), "pipe").decode("utf-8")
+    assert row in text
+    text = text.replace(row, fused, 1).replace("信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |",
+                                               "信息内容本年制发件数本年废止件数现行有效件数", 1)
+    path = tmp_path / "r.txt"
+    path.write_text(text, encoding="utf-8")
+    result = parse_file(path)
+    assert {k: result["cells"].get(k) for k in want} == want
+    assert "D13" not in rules_of(result)
+
+
+def test_fused_numbers_that_cannot_be_split_are_reported_not_guessed(tmp_path: Path) -> None:
+    from ingest.demo.layout import render
+
+    text = render(base_report("2021", 2023), "pipe").decode("utf-8").replace("规章 | 0 | 0 | 0 |", "规章1203", 1)
+    path = tmp_path / "r.txt"
+    path.write_text(text, encoding="utf-8")
+    result = parse_file(path)
+    assert not any(k.startswith("s2.regulation.") for k in result["cells"])
+    (d13,) = rules_of(result)["D13"]
+    assert "“1203”" in d13["message"] and "规章" in d13["message"] and "请核对原件" in d13["message"]

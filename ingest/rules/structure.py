@@ -104,6 +104,9 @@ def extra_findings(mapping: Mapping, cv: CellView) -> list[Finding]:
                                     row=f"{squash(ex.label)} {layout()['s3']['column_display'][col]}"))
         elif ex.kind in ("row", "subtotal"):
             out.append(make("D13", [], table=ex.table, raw=squash(ex.label)))
+        elif ex.kind == "fused":
+            out.append(make("D13-fused", [], table=ex.table, raw=squash(ex.label), values=ex.values[0],
+                            where=ex.where))
         elif ex.kind == "surplus" and any(_is_number(v) for v in ex.values):
             # numbers beyond the row's template columns: never dropped in silence
             out.append(make("D13-surplus", [], table=ex.table, raw=squash(ex.label),
