@@ -116,6 +116,9 @@ def _s2_width(row_key: str, template: str) -> int:
     return len(cols) + (1 if lay.get("blank_fourth_column", {}).get(template, {}).get(sub) else 0)
 
 
+# What is left of a damaged sub-table caption: 第二十一条第（一）项 (typo), 第二十条第 (item number lost).
+_CAPTION_DAMAGED = re.compile(r"^第二十.{0,2}条")
+
 # A row label with its numbers fused on, no separator: 行政许可97, 规章000 (text copied from some PDFs).
 _FUSED = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）])(?P<digits>\d+(?:\.\d+)?)$")
 
@@ -141,6 +144,7 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
     table: str | None = None
     header_units: dict[str, str] = {}
     row_mark = -1
+    damaged_caption: Token | None = None
     for tok in tokens:
         if tok.row_start:
             row_mark = tok.index
@@ -152,8 +156,20 @@ def map_s2(tokens: list[Token], template: str, out: Mapping) -> None:
             out.labels.append(LabelSeen("表二", tok.raw, canonical, f"s2.{table}"))
             out.tables_found.add("二")
             continue
-        if table is None:
+        if _CAPTION_DAMAGED.match(tok.key) and len(tok.key) <= 30:
+            damaged_caption, current, table = tok, None, None
             continue
+        if table is None:
+            # no readable caption (damaged or missing): a row the template names tells its sub-table
+            row = _match_s2_row(tok.key) or (_match_s2_row(f["label"]) if (f := _FUSED.match(tok.key)) else None)
+            if row is None:
+                continue
+            table = row["table"]
+            out.tables_found.add("二")
+            if damaged_caption is not None:
+                out.labels.append(LabelSeen("表二", damaged_caption.raw, lay["canonical_caption"].format(n=table),
+                                            f"s2.{table}"))
+                damaged_caption = None
         cv = classify(tok.raw)
         if cv.is_value:
             if current is not None:

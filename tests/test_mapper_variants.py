@@ -221,3 +221,24 @@ def test_fused_numbers_that_cannot_be_split_are_reported_not_guessed(tmp_path: P
     assert not any(k.startswith("s2.regulation.") for k in result["cells"])
     (d13,) = rules_of(result)["D13"]
     assert "“1203”" in d13["message"] and "规章" in d13["message"] and "请核对原件" in d13["message"]
+
+
+@pytest.mark.parametrize(("caption", "damaged", "d09"), [
+    ("第二十条第（一）项", "第二十一条第（一）项", True),     # a typo in the article number
+    ("第二十条第（一）项", "第二十条第", False),              # the item number lost (cut short: not a variant)
+    ("第二十条第（五）项", "第二十一条第（五）项", True),
+])
+def test_a_damaged_caption_does_not_lose_its_rows(tmp_path: Path, caption: str, damaged: str, d09: bool) -> None:
+    """Before: with the first caption unreadable, 规章 and 规范性文件 were skipped without a word."""
+    from ingest.demo.layout import render
+
+    report = base_report("2021", 2023, s2__normative__issued="3", s2__normative__valid="9", s2__license__decisions="97")
+    text = render(report, "pipe").decode("utf-8")
+    assert caption in text
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(caption, damaged, 1), encoding="utf-8")
+    result = parse_file(path)
+    assert result["cells"]["s2.normative.issued"] == 3 and result["cells"]["s2.normative.valid"] == 9
+    assert result["cells"]["s2.license.decisions"] == 97
+    variants = [f for f in rules_of(result).get("D09", []) if damaged in f["message"]]
+    assert bool(variants) == d09
