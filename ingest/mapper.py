@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ingest import fuzzy
 from ingest.templates import key_infos, layout, s3_groups_for, s3_rows_for
 from ingest.textnorm import squash, strip_enum
 from ingest.tokens import Token
@@ -97,12 +98,25 @@ _CAPTION = re.compile(layout()["s2"]["caption_regex"])
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=1)
+def _s2_labels() -> tuple[tuple[str, str], ...]:
+    """(row, template label) for every 表二 row of every template, for typo matching."""
+    pairs = [(k.split(".")[1], squash(strip_enum(i.row_label))) for infos in key_infos().values()
+             for k, i in infos.items() if k.startswith("s2.")]
+    return tuple(dict.fromkeys(pairs))
+
+
+@lru_cache(maxsize=8192)
 def _match_s2_row(key: str) -> dict | None:
     body = strip_enum(key)
-    for r in layout()["s2"]["rows"]:
-        if any(k in body for k in r["keywords"]) and len(body) <= 40:
+    if len(body) > 40:
+        return None
+    rows = layout()["s2"]["rows"]
+    for r in rows:
+        if any(k in body for k in r["keywords"]):
             return r
-    return None
+    typo = fuzzy.closest(body, _s2_labels())       # 行政许和 → 行政许可 (reported as D09)
+    return next((r for r in rows if r["key"] == typo), None) if typo else None
 
 
 @lru_cache(maxsize=256)
@@ -274,7 +288,25 @@ def _match_s3(key: str, template: str, group: str | None) -> tuple[str, dict] | 
     for g in s3_groups_for(template):
         if any(k in key for k in g["keywords"]):
             return "group", g
+    typo = fuzzy.closest(body, _s3_labels(template, group))    # 国家秘蜜 → 国家秘密 (reported as D09)
+    if typo:
+        return "leaf", next(r for r in s3_rows_for(template) if r["key"] == typo)
     return None
+
+
+@lru_cache(maxsize=64)
+def _s3_labels(template: str, group: str | None) -> tuple[tuple[str, str], ...]:
+    """(row, template label) of the 表三 rows a label under ``group`` may be, for typo matching:
+    never a row of another group, never the rows matched only exactly (其他, 总计)."""
+    infos = key_infos()[template]
+    out = []
+    for r in s3_rows_for(template):
+        if "exact" in r or (r.get("group") and r["group"] != group):
+            continue
+        info = infos.get(f"s3.{r['key']}.natural")
+        if info is not None:
+            out.append((r["key"], squash(strip_enum(info.row_label.split(" ", 1)[-1]))))
+    return tuple(out)
 
 
 @lru_cache(maxsize=8192)

@@ -242,3 +242,40 @@ def test_a_damaged_caption_does_not_lose_its_rows(tmp_path: Path, caption: str, 
     assert result["cells"]["s2.license.decisions"] == 97
     variants = [f for f in rules_of(result).get("D09", []) if damaged in f["message"]]
     assert bool(variants) == d09
+
+
+@pytest.mark.parametrize(("printed", "typo", "keys"), [
+    ("行政许可 |", "行政许和 |", ["s2.license.decisions"]),
+    ("行政处罚 |", "行政处法 |", ["s2.penalty.decisions"]),
+    ("行政规范性文件 |", "行政规范姓文件 |", ["s2.normative.issued", "s2.normative.valid"]),
+    ("1.属于国家秘密", "1.属于国家秘蜜", ["s3.deny_state_secret.natural", "s3.deny_state_secret.total"]),
+    ("一、本年新收政府信息公开申请数量", "一、本年新收政府信息公开申情数量", ["s3.new_received.total"]),
+])
+def test_a_label_typo_is_read_and_reported_as_a_variant(tmp_path: Path, printed: str, typo: str, keys: list) -> None:
+    """Before: 行政许和 became an extra row (its number unused) and 国家秘蜜 lost its seven cells silently."""
+    from ingest.demo.layout import render
+
+    report = base_report("2021", 2023, s2__license__decisions="97", s2__penalty__decisions="7",
+                         s2__normative__issued="3", s2__normative__valid="9",
+                         s3__deny_state_secret__natural="1", s3__deny_state_secret__total="1",
+                         s3__new_received__natural="4", s3__new_received__total="4",
+                         s3__result_total__natural="4", s3__result_total__total="4")
+    text = render(report, "pipe").decode("utf-8").replace("收到政府信息公开申请3件", "收到政府信息公开申请4件")
+    want = parse_report(report, tmp_path, name="clean")["cells"]
+    assert printed in text
+    path = tmp_path / "typo.txt"
+    path.write_text(text.replace(printed, typo, 1), encoding="utf-8")
+    result = parse_file(path)
+    assert {k: result["cells"].get(k) for k in keys} == {k: want[k] for k in keys}
+    assert result["cells"] == want
+    assert any(typo.split(" |")[0].split(".")[-1] in f["message"] for f in rules_of(result)["D09"])
+
+
+def test_a_typo_never_turns_one_row_into_another() -> None:
+    from ingest import fuzzy
+
+    labels = [("license", "行政许可"), ("penalty", "行政处罚"), ("coercion", "行政强制")]
+    assert fuzzy.closest("行政许和", labels) == "license"
+    assert fuzzy.closest("行政处可", labels) is None        # one edit from 许可 and from 处罚: not told apart
+    assert fuzzy.closest("行政", labels) is None            # too far from every label
+    assert fuzzy.closest("123", labels) is None
