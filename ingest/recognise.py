@@ -187,7 +187,9 @@ def _issuer_from_text(tokens: list[Token], meta: Meta) -> str | None:
     for tok in tokens[:30]:
         for rx in _LONG_TITLE:
             m = rx.search(tok.key)
-            if m and len(m.group("issuer")) >= 2 and not m.group("issuer").startswith(("本级", "本机关", "我")):
+            # "2024年政府信息公开工作年度报告" names no issuer: "政府" is a word of the title, not a unit
+            if m and len(_ISSUER_SUFFIX.sub("", m.group("issuer"))) >= 2 \
+                    and not m.group("issuer").startswith(("本级", "本机关", "我")):
                 meta.title_year = meta.title_year or int(m.group("year"))
                 return m.group("issuer")
     joined = "".join(t.key for t in tokens)
