@@ -320,6 +320,11 @@ def _names_group(key: str, template: str, group: str) -> bool:
     return any(any(k in key for k in g["keywords"]) for g in s3_groups_for(template) if g["id"] == group)
 
 
+# The header row of a per-row mini table (Markdown from converters and chat tools):
+# "| 类别 | 数据1 | … | 数据6 | 总计 |" — neither labels nor values.
+_MINI_HEADER_FIRST = frozenset({"类别", "项目", "类型", "指标", "名称"})
+
+
 def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
     lay = layout()["s3"]
     cols = lay["columns"]
@@ -329,9 +334,13 @@ def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
     rows: list[_Row] = []
     current: _Row | None = None
     row_mark = -1
+    in_mini_header = False
     for tok in tokens:
         if tok.row_start:
             row_mark = tok.index
+            in_mini_header = started and tok.key in _MINI_HEADER_FIRST
+        if in_mini_header:
+            continue
         if not started:
             if _starts_s3(tok.key):
                 started = True

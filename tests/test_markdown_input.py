@@ -64,3 +64,29 @@ def test_a_row_of_empty_cells_is_not_taken_for_a_markdown_rule(tmp_path: Path) -
 
     assert _MD_RULE.match(" --- ") and _MD_RULE.match(":---:")
     assert not _MD_RULE.match("") and not _MD_RULE.match("-") and not _MD_RULE.match("—")
+
+
+def test_per_row_mini_tables_with_their_own_header_rows(tmp_path: Path) -> None:
+    """Some converters give every 表三 row its own small table headed "| 类别 | 数据1 | … | 总计 |".
+    Before, the header's 总计 was taken for the 总计 row and 3.其他's numbers went to it."""
+    report = base_report("2021", s3__other_other__natural="1", s3__other_other__total="1",
+                         s3__new_received__natural="4", s3__new_received__total="4",
+                         s3__result_total__natural="4", s3__result_total__total="4")
+    pipe = render(report, "pipe").decode("utf-8").replace("收到政府信息公开申请3件", "收到政府信息公开申请4件")
+    (tmp_path / "pipe.txt").write_text(pipe, encoding="utf-8")
+    out, section = [], ""
+    for line in pipe.split("\n"):
+        if _SECTION.match(line) and not line.startswith(("一、本年", "二、上年", "三、本年", "四、结转")):
+            section = line[0]
+        if section == "三" and re.search(r"\| \d+ \|", line):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            out += ["", "| 类别 | " + " | ".join(f"数据{i}" for i in range(1, 7)) + " | 总计 |",
+                    "|" + " --- |" * 8, "| " + " | ".join(cells) + " |", ""]
+        else:
+            out.append(line)
+    (tmp_path / "mini.md.txt").write_text("\n".join(out), encoding="utf-8")
+    want = parse_file(tmp_path / "pipe.txt")
+    got = parse_file(tmp_path / "mini.md.txt")
+    assert got["cells"] == want["cells"]
+    assert got["cells"]["s3.other_other.natural"] == 1 and got["cells"]["s3.result_total.total"] == 4
+    assert sorted(f["rule"] for f in got["findings"]) == sorted(f["rule"] for f in want["findings"])
