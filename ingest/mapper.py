@@ -106,15 +106,27 @@ def _s2_labels() -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(pairs))
 
 
+# A note inside a label: 行政强制（不含行政处罚）, 部分公开（区分处理的，只计这一情形，不计其他情形）.
+_NOTE = re.compile(r"[(（][^()（）]*[)）]")
+
+
+def _without_notes(label: str) -> str:
+    """The label with its bracketed notes removed (a leading enumerator is removed first by the caller)."""
+    return _NOTE.sub("", label)
+
+
 @lru_cache(maxsize=8192)
 def _match_s2_row(key: str) -> dict | None:
     body = strip_enum(key)
     if len(body) > 40:
         return None
     rows = layout()["s2"]["rows"]
-    for r in rows:
-        if any(k in body for k in r["keywords"]):
-            return r
+    core = _without_notes(body)
+    # the label without its notes first: a note may name another row (行政强制（不含行政处罚）)
+    for text in ((core, body) if core != body else (body,)):
+        for r in rows:
+            if any(k in text for k in r["keywords"]):
+                return r
     typo = fuzzy.closest(body, _s2_labels())       # 行政许和 → 行政许可 (reported as D09)
     return next((r for r in rows if r["key"] == typo), None) if typo else None
 

@@ -279,3 +279,17 @@ def test_a_typo_never_turns_one_row_into_another() -> None:
     assert fuzzy.closest("行政处可", labels) is None        # one edit from 许可 and from 处罚: not told apart
     assert fuzzy.closest("行政", labels) is None            # too far from every label
     assert fuzzy.closest("123", labels) is None
+
+
+@pytest.mark.parametrize("annotated", ["行政强制（不含行政处罚）", "行政强制（“行政处罚、行政强制”以外）"])
+def test_a_note_naming_another_row_does_not_move_the_row(tmp_path: Path, annotated: str) -> None:
+    """Before: 行政强制（不含行政处罚） was taken for 行政处罚 (first keyword hit) and its number was lost."""
+    from ingest.demo.layout import render
+
+    report = base_report("2021", 2023, s2__penalty__decisions="7", s2__coercion__decisions="5")
+    text = render(report, "pipe").decode("utf-8")
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace("行政强制 |", f"{annotated} |", 1), encoding="utf-8")
+    result = parse_file(path)
+    assert result["cells"]["s2.coercion.decisions"] == 5 and result["cells"]["s2.penalty.decisions"] == 7
+    assert "D13" in rules_of(result)          # annotated label (spec §12.2), not a variant of 行政处罚
