@@ -347,12 +347,21 @@ def map_s3(tokens: list[Token], template: str, out: Mapping) -> None:
     current: _Row | None = None
     row_mark = -1
     in_mini_header = False
+    header_words = frozenset(lay["header_words"])
+    after_header_word = False
     for tok in tokens:
         if tok.row_start:
             row_mark = tok.index
             in_mini_header = started and tok.key in _MINI_HEADER_FIRST
         if in_mini_header:
             continue
+        if started and (tok.key in header_words or "勾稽关系" in tok.key or
+                        (after_header_word and tok.key in ("总计", "合计", "其他"))):
+            # the header repeated after a page break: its words are neither rows nor values
+            after_header_word = True
+            current = None
+            continue
+        after_header_word = False
         if not started:
             if _starts_s3(tok.key):
                 started = True

@@ -75,10 +75,18 @@ def _too_many_tokens() -> RejectedFile:
     return RejectedFile(f"内容过于零散（超过 {MAX_TOKENS // 10000} 万个文字片段），不像是一份年度报告", "too_large")
 
 
+# A page's number on a line of its own, copied into the text with the page: "— 5 —", "- 4 -",
+# "第 3 页 共 6 页" (a line of text, or a cell of a table rebuilt from text).  Never a value: a value
+# has no dashes on both sides.
+_PAGE_FURNITURE = re.compile(r"^\s*(?:[-—–_－]+\s*\d{1,4}\s*[-—–_－]+|第\s*\d{1,4}\s*页(?:\s*[，,/／]?\s*共\s*\d{1,4}\s*页)?)\s*$")
+
+
 @lru_cache(maxsize=1 << 16)
 def _pieces(text: str, in_table: bool) -> tuple[tuple[str, str, str], ...]:
     """The (raw, text, key) forms of the tokens one cell or paragraph yields: one, or several when
     cells were run together (cached: labels and small numbers repeat in every report)."""
+    if _PAGE_FURNITURE.match(text):
+        return ()
     parts = split_run_together(text, in_table)
     if parts is not None:
         return tuple(p for part in parts for p in _pieces(part, in_table))

@@ -293,3 +293,23 @@ def test_a_note_naming_another_row_does_not_move_the_row(tmp_path: Path, annotat
     result = parse_file(path)
     assert result["cells"]["s2.coercion.decisions"] == 5 and result["cells"]["s2.penalty.decisions"] == 7
     assert "D13" in rules_of(result)          # annotated label (spec §12.2), not a variant of 行政处罚
+
+
+@pytest.mark.parametrize("fmt", ["pipe", "text"])
+@pytest.mark.parametrize("furniture", ["— 3 —", "- 3 -", "第 2 页 共 4 页"])
+def test_a_page_break_inside_table_three_changes_nothing(tmp_path: Path, fmt: str, furniture: str) -> None:
+    """A page number and the repeated table header in the middle of 表三 (text copied page by page).
+    Before: the header's 总计 became the 总计 row (blank), and "— 3 —" a surplus number."""
+    from ingest.demo.layout import render
+
+    text = render(base_report("2021", 2023), fmt).decode("utf-8")
+    lines = text.splitlines()
+    head = next(i for i, x in enumerate(lines) if "勾稽关系" in x)
+    first = next(i for i, x in enumerate(lines) if "本年新收" in x and i > head)
+    at = next(i for i, x in enumerate(lines) if "4.保护第三方合法权益" in x)
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("\n".join(lines[:at] + [furniture] + lines[head:first] + lines[at:]),
+                                    encoding="utf-8")
+    want, got = parse_file(tmp_path / "a.txt"), parse_file(tmp_path / "b.txt")
+    assert got["cells"] == want["cells"]
+    assert got["findings"] == want["findings"]
