@@ -286,6 +286,12 @@ _HEADER_UNIT = re.compile(r"金额[(（](?:单位[:：])?(万元|元)[)）]")
 @lru_cache(maxsize=8192)
 def _match_s3(key: str, template: str, group: str | None) -> tuple[str, dict] | None:
     body = strip_enum(key)
+    core = _without_notes(body)
+    if core and core != body:
+        # a note may name another row (5.属于三类内部事务信息（不含国家秘密）): the label alone first
+        hit = _match_s3_keywords(core, template)
+        if hit is not None:
+            return hit
     for r in s3_rows_for(template):
         if any(k in key for k in r.get("exclude", [])):
             continue
@@ -300,9 +306,22 @@ def _match_s3(key: str, template: str, group: str | None) -> tuple[str, dict] | 
     for g in s3_groups_for(template):
         if any(k in key for k in g["keywords"]):
             return "group", g
-    typo = fuzzy.closest(body, _s3_labels(template, group))    # 国家秘蜜 → 国家秘密 (reported as D09)
+    typo = fuzzy.closest(core or body, _s3_labels(template, group))    # 国家秘蜜 → 国家秘密 (D09)
     if typo:
         return "leaf", next(r for r in s3_rows_for(template) if r["key"] == typo)
+    return None
+
+
+def _match_s3_keywords(text: str, template: str) -> tuple[str, dict] | None:
+    """A 表三 row or group by keyword alone (the rows matched only exactly are left to _match_s3)."""
+    for r in s3_rows_for(template):
+        if "exact" in r or any(k in text for k in r.get("exclude", [])):
+            continue
+        if any(k in text for k in r["keywords"]):
+            return "leaf", r
+    for g in s3_groups_for(template):
+        if any(k in text for k in g["keywords"]):
+            return "group", g
     return None
 
 

@@ -308,8 +308,24 @@ def test_a_page_break_inside_table_three_changes_nothing(tmp_path: Path, fmt: st
     first = next(i for i, x in enumerate(lines) if "本年新收" in x and i > head)
     at = next(i for i, x in enumerate(lines) if "4.保护第三方合法权益" in x)
     (tmp_path / "a.txt").write_text(text, encoding="utf-8")
-    (tmp_path / "b.txt").write_text("\n".join(lines[:at] + [furniture] + lines[head:first] + lines[at:]),
+    (tmp_path / "b.txt").write_text("\n".join([*lines[:at], furniture, *lines[head:first], *lines[at:]]),
                                     encoding="utf-8")
     want, got = parse_file(tmp_path / "a.txt"), parse_file(tmp_path / "b.txt")
     assert got["cells"] == want["cells"]
     assert got["findings"] == want["findings"]
+
+
+def test_a_note_naming_another_row_of_table_three_does_not_move_the_row(tmp_path: Path) -> None:
+    """Before: 5.属于三类内部事务信息（不含国家秘密） was taken for 1.属于国家秘密; its seven cells were lost."""
+    from ingest.demo.layout import render
+
+    report = base_report("2021", 2023, s3__deny_internal__natural="1", s3__deny_internal__total="1",
+                         s3__new_received__natural="4", s3__new_received__total="4",
+                         s3__result_total__natural="4", s3__result_total__total="4")
+    text = render(report, "pipe").decode("utf-8").replace("收到政府信息公开申请3件", "收到政府信息公开申请4件")
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(text.replace("5.属于三类内部事务信息", "5.属于三类内部事务信息（不含国家秘密）", 1),
+                                    encoding="utf-8")
+    want, got = parse_file(tmp_path / "a.txt"), parse_file(tmp_path / "b.txt")
+    assert got["cells"] == want["cells"]
+    assert "D13" in rules_of(got)
