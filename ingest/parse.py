@@ -18,7 +18,7 @@ from ingest.recognise import explainer_title, recognise
 from ingest.rules.cellview import CellView
 from ingest.rules.context import ReportContext
 from ingest.rules.registry import report_families
-from ingest.templates import key_infos, template_ids
+from ingest.templates import key_infos, layout, template_ids
 from ingest.textnorm import TRADITIONAL_SAMPLE_CHARS, looks_traditional, to_simplified
 from ingest.tokens import Token, find_headings, table_regions, tokenize
 
@@ -75,6 +75,38 @@ def _tables_without_numbers(cells: dict) -> set[str]:
     return {sec for sec, ks in kinds.items() if ks == {"blank"} and counts[sec] >= 3}
 
 
+# The columns of 表三 and 表四 in the order the template prints them (left to right).
+_TABLE_COLUMNS = {"s3": tuple(layout()["s3"]["columns"]), "s4": tuple(layout()["s4"]["columns"])}
+_COLUMN_NAMES = {"s3": layout()["s3"]["column_display"],
+                 "s4": {c: f"{n}列" for c, n in layout()["s4"]["column_display"].items()}}
+
+
+def _cut_off_tables(cells: dict) -> dict[str, list[str]]:
+    """表三 / 表四 whose every row lacks the same last columns: the table was cut at the page edge
+    (a web page printed to PDF too narrow).  Reported as incomplete and not read, never mapped
+    partly (the missing 总计 would otherwise look like a blank).  Section → names of the missing columns."""
+    out: dict[str, list[str]] = {}
+    for sec, order in _TABLE_COLUMNS.items():
+        rows: dict[str, set[str]] = {}
+        for key in cells:
+            if key.startswith(sec + "."):
+                _, row, col = key.split(".")
+                rows.setdefault(row, set()).add(col)
+        if sec == "s4" and rows:
+            # 表四 prints its three groups side by side: a cut page loses the last groups whole
+            groups = layout()["s4"]["groups"]
+            lost = [g for g in groups if g not in rows]
+            if lost and lost == groups[len(groups) - len(lost):]:
+                out[sec] = [f"{layout()['s4']['group_display'][g]}各列" for g in lost]
+                continue
+        if len(rows) < (5 if sec == "s3" else 2):
+            continue
+        missing = [c for c in order if not any(c in cols for cols in rows.values())]
+        if missing and missing == list(order[len(order) - len(missing):]):
+            out[sec] = [_COLUMN_NAMES[sec][c] for c in missing]
+    return out
+
+
 def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     simplify = None
     if looks_traditional(doc.plain_text(limit=TRADITIONAL_SAMPLE_CHARS)):
@@ -104,8 +136,9 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     ordered = [k for k in infos if k in mapped]
     cells = {k: mapped[k].cell for k in ordered}
     unread = _tables_without_numbers(cells)
-    if unread:
-        ordered = [k for k in ordered if k.split(".", 1)[0] not in unread]
+    cut_off = _cut_off_tables(cells)
+    if unread or cut_off:
+        ordered = [k for k in ordered if k.split(".", 1)[0] not in unread and k.split(".", 1)[0] not in cut_off]
         cells = {k: cells[k] for k in ordered}
 
     cv = CellView(cells, meta.template, meta.unit_level)
@@ -115,7 +148,7 @@ def parse_document(doc: Document, *, sha256: str, source: str) -> dict:
     heading_texts = {sid: (tokens[i].raw, tokens[i].key) for sid, i in headings.items()}
     ctx = ReportContext(meta=meta, mapping=mapping, cv=cv, units=units, headings=headings,
                         heading_texts=heading_texts, sections=sections, narrative_text=narrative_text,
-                        unread=sorted(unread))
+                        unread=sorted(unread), cut_off=cut_off)
     findings = [f for family in report_families() for f in family.check(ctx)]
     figures = ctx.figures
 

@@ -329,3 +329,42 @@ def test_a_note_naming_another_row_of_table_three_does_not_move_the_row(tmp_path
     want, got = parse_file(tmp_path / "a.txt"), parse_file(tmp_path / "b.txt")
     assert got["cells"] == want["cells"]
     assert "D13" in rules_of(got)
+
+
+def _cut(text: str, keep: int, table_three: bool) -> str:
+    """Every data row of 表三 (or the 表四 row) cut after ``keep`` numbers, as a too-narrow page does."""
+    import re
+
+    out, section = [], ""
+    for line in text.split("\n"):
+        if re.match(r"^[一二三四五六]、", line) and not line.startswith(("一、本年", "二、上年", "三、本年", "四、结转")):
+            section = line[0]
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        numbers = [i for i, c in enumerate(cells) if re.fullmatch(r"\d+", c)]
+        if ((table_three and section == "三" and len(numbers) == 7)
+                or (not table_three and section == "四" and len(numbers) == 15)):
+            line = " | ".join(cells[:numbers[keep]]) + " |"
+        out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(("table_three", "keep", "said"), [
+    (True, 5, "“其他（法人或其他组织）列”、“总计列”"),
+    (True, 6, "“总计列”"),
+    (False, 10, "行政诉讼 复议后起诉各列"),
+])
+def test_a_table_cut_at_the_page_edge_is_reported_not_read_in_part(tmp_path: Path, table_three: bool, keep: int,
+                                                                  said: str) -> None:
+    """Before: the first columns were read and the rest silently missing (no 总计, no finding)."""
+    from ingest.demo.layout import render
+
+    text = render(base_report("2021", 2023), "pipe").decode("utf-8")
+    path = tmp_path / "r.txt"
+    path.write_text(_cut(text, keep, table_three), encoding="utf-8")
+    result = parse_file(path)
+    sec = "s3" if table_three else "s4"
+    assert not any(k.startswith(sec + ".") for k in result["cells"])
+    (e1,) = rules_of(result)["E-1"]
+    assert said in e1["message"] and ("表三" if table_three else "表四") in e1["message"]
+    other = "s4" if table_three else "s3"
+    assert any(k.startswith(other + ".") for k in result["cells"])      # the other table is read as usual

@@ -22,4 +22,5 @@ class ReportContext:
     sections: dict[str, str]                # section id → its text
     narrative_text: str
     unread: list[str] = field(default_factory=list)     # tables with labels but no numbers (s2 | s3 | s4)
+    cut_off: dict[str, list[str]] = field(default_factory=dict)   # table → its columns missing in every row
     figures: dict = field(default_factory=dict)         # out: the figures the narrative rules read

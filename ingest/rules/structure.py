@@ -208,4 +208,6 @@ def _slash_rules(ctx: ReportContext) -> list[Finding]:
 @report_rules("E-1", order=90)
 def _unread_table_rules(ctx: ReportContext) -> list[Finding]:
     """A table whose labels were found but not one number: unread, never zeros (spec §12.5)."""
-    return [make("E-1", [], table=table_name(sec)) for sec in ctx.unread]
+    return [*(make("E-1", [], table=table_name(sec)) for sec in ctx.unread),
+            *(make("E-1-cut", [], table=table_name(sec), cols="、".join(f"“{c}”" for c in cols))
+              for sec, cols in sorted(ctx.cut_off.items()))]
