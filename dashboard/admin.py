@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import logging
 import re
 import shutil
 import tempfile
@@ -30,6 +31,8 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.data import connection as connection_q
+
+log = logging.getLogger("nianbao.dashboard")
 
 ADMIN_KEY = "_admin"
 FAILS_KEY = "_admin_fails"
@@ -307,16 +310,44 @@ def check_uploads(files: list[tuple[str, bytes]]) -> UploadCheck:
     return out
 
 
+class UploadNotSaved(Exception):
+    """The uploaded files could not be written to the upload folder (nothing was kept)."""
+
+
 def save_uploads(accepted: list[tuple[str, bytes]], root: Path | None = None) -> Path:
-    """Write the accepted files into a new folder under the upload root and return it."""
+    """Write the accepted files into a new folder under the upload root and return it.
+
+    All or nothing: when a file cannot be written (a full disk, no permission), the folder and the
+    files already written are removed and :class:`UploadNotSaved` says why in Chinese.
+    """
+    from ingest.store.db import is_disk_full
+
     root = root or config.upload_root()
-    root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=root))
-    for name, data in accepted:
-        target = (folder / name).resolve()
-        if target.parent != folder.resolve():    # belt and braces: never write outside the folder
-            raise ValueError(f"不安全的文件名：{name}")
-        target.write_bytes(data)
+    folder: Path | None = None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=root))
+        for name, data in accepted:
+            target = (folder / name).resolve()
+            if target.parent != folder.resolve():    # belt and braces: never write outside the folder
+                raise ValueError(f"不安全的文件名：{name}")
+            target.write_bytes(data)
+    except OSError as e:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        need = sum(len(d) for _, d in accepted)
+        if is_disk_full(e):
+            try:
+                free = _mb(shutil.disk_usage(root if root.exists() else root.parent).free)
+            except OSError:
+                free = "不足"
+            raise UploadNotSaved(f"上传的文件没有保存：上传文件夹 {root} 所在的磁盘空间不足（剩余 {free}，这批文件共 "
+                                 f"{_mb(need)}）。数据库没有改动。请清理磁盘空间后重新上传。") from e
+        if isinstance(e, PermissionError):
+            raise UploadNotSaved(f"上传的文件没有保存：没有在上传文件夹 {root} 中写入文件的权限。数据库没有改动。"
+                                 "请管理员检查该文件夹的权限（或用 NIANBAO_UPLOAD_DIR 指定另一个文件夹）。") from e
+        raise UploadNotSaved(f"上传的文件没有保存：写入上传文件夹 {root} 时出错（{e.strerror or '未知原因'}）。"
+                             "数据库没有改动，请稍后重试。") from e
     return folder
 
 
@@ -332,6 +363,14 @@ def run_upload_load(folder: Path) -> tuple[bool, str]:
         summary = load_files([str(folder)], connection_q.db_path(), progress=False, lock_timeout=120, err=err)
     except StoreBusy as e:
         return False, f"导入未开始：{e}"
-    except Exception as e:  # the load leaves the database untouched on failure
-        return False, f"导入失败，数据库保持导入之前的状态：{type(e).__name__}: {e}"
+    except OSError as e:   # DiskFull, StoreUnwritable …: their messages are Chinese and say what to do
+        from ingest.store.db import is_disk_full
+
+        if is_disk_full(e) or isinstance(e, PermissionError):
+            return False, f"导入失败，数据库保持导入之前的状态：{e}"
+        log.exception("upload load failed")
+        return False, f"导入失败，数据库保持导入之前的状态：读写文件时出错（{e.strerror or '未知原因'}），请稍后重试。"
+    except Exception:  # the load leaves the database untouched on failure
+        log.exception("upload load failed")
+        return False, "导入失败，数据库保持导入之前的状态：程序内部出错，详细信息已记录在服务器日志中，请联系系统管理员。"
     return True, format_summary(summary)

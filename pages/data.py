@@ -97,8 +97,12 @@ if admin.login_box("data_admin", "上传报告"):
         for name, reason in check.refused:
             st.warning(f"{ui.md_escape(name)}：{reason}", icon=":material/block:")
         if check.accepted:
-            with st.spinner(f"正在解析并导入 {len(check.accepted)} 个文件……"):
-                folder = admin.save_uploads(check.accepted)
-                ok, text = admin.run_upload_load(folder)
-            (st.success if ok else st.warning)("导入完成" if ok else "导入没有完成", icon=":material/info:")
-            st.text(text)
+            try:
+                with st.spinner(f"正在解析并导入 {len(check.accepted)} 个文件……"):
+                    folder = admin.save_uploads(check.accepted)
+                    ok, text = admin.run_upload_load(folder)
+            except admin.UploadNotSaved as e:
+                st.error(str(e), icon=":material/hard_drive:")
+            else:
+                (st.success if ok else st.warning)("导入完成" if ok else "导入没有完成", icon=":material/info:")
+                st.text(text)
