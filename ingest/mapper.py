@@ -287,35 +287,27 @@ _HEADER_UNIT = re.compile(r"金额[(（](?:单位[:：])?(万元|元)[)）]")
 def _match_s3(key: str, template: str, group: str | None) -> tuple[str, dict] | None:
     body = strip_enum(key)
     core = _without_notes(body)
-    if core and core != body:
-        # a note may name another row (5.属于三类内部事务信息（不含国家秘密）): the label alone first
-        hit = _match_s3_keywords(core, template)
-        if hit is not None:
-            return hit
-    for r in s3_rows_for(template):
-        if any(k in key for k in r.get("exclude", [])):
-            continue
-        if "exact" in r:
-            if body in r["exact"] or key in r["exact"]:
-                if r.get("group") and r["group"] != group:
-                    continue
-                return "leaf", r
-            continue
-        if any(k in key for k in r["keywords"]):
-            return "leaf", r
-    for g in s3_groups_for(template):
-        if any(k in key for k in g["keywords"]):
-            return "group", g
+    # a note may name another row (5.属于三类内部事务信息（不含国家秘密）): the label alone first
+    hit = (_s3_by_words(core, (), template, group) if core and core != body else None) \
+        or _s3_by_words(key, (body, key), template, group)
+    if hit is not None:
+        return hit
     typo = fuzzy.closest(core or body, _s3_labels(template, group))    # 国家秘蜜 → 国家秘密 (D09)
     if typo:
         return "leaf", next(r for r in s3_rows_for(template) if r["key"] == typo)
     return None
 
 
-def _match_s3_keywords(text: str, template: str) -> tuple[str, dict] | None:
-    """A 表三 row or group by keyword alone (the rows matched only exactly are left to _match_s3)."""
+def _s3_by_words(text: str, exact_forms: tuple[str, ...], template: str,
+                 group: str | None) -> tuple[str, dict] | None:
+    """A 表三 row (by its exact forms or keywords, in layout order) or group (by keywords) for
+    ``text``; rows matched only exactly need one of ``exact_forms`` (none: those rows are skipped)."""
     for r in s3_rows_for(template):
-        if "exact" in r or any(k in text for k in r.get("exclude", [])):
+        if any(k in text for k in r.get("exclude", [])):
+            continue
+        if "exact" in r:
+            if any(f in r["exact"] for f in exact_forms) and not (r.get("group") and r["group"] != group):
+                return "leaf", r
             continue
         if any(k in text for k in r["keywords"]):
             return "leaf", r

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -191,7 +192,12 @@ def test_a_conversion_that_hangs_is_ended_by_the_backstop_with_its_processes(tmp
     with pytest.raises(RejectedFile) as e:
         office.to_docx(_WORD97, "doc")
     assert e.value.code == "timeout" and "等待超过 1 秒" in e.value.reason
-    left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout.split()
+    # SIGKILL is delivered asynchronously: allow the killed processes a moment to disappear
+    for _ in range(300):
+        left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.1)
     assert left == [], "the converter's processes outlived it"
     assert _leftovers() == before
 

@@ -22,18 +22,12 @@ import pytest
 
 from ingest.demo.layout import render
 from tests.reportkit import base_report
+from tests.test_templates_source import FAKE_2027
 
 ROOT = Path(__file__).resolve().parents[1]
 NEW_ROW = "4.申请人撤回申请"
 
-LAYOUT_2027 = '''
-[[templates]]
-id = "2027"
-first_year = 2027
-doc = "国办公开办函〔2027〕1号"
-name = "2027年格式"
-badge = "2027 年格式（1 号文）"
-
+LAYOUT_2027 = FAKE_2027 + '''
 [[s3.rows]]
 key = "other_withdrawn"
 group = "other"
